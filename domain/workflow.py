@@ -1,0 +1,502 @@
+"""Complaint commands. Each runs in the caller's transaction: it locks the complaint, checks the
+version and the status machine, updates the row and appends the event as its last write. Any
+`DomainError` leaves the transaction to be rolled back, so a refused command changes nothing."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from db import complaints as complaints_db
+from db import events as events_db
+from db import programmes as programmes_db
+from db import reference as reference_db
+from db.pool import Connection
+from domain.errors import DomainError, ErrorCode, invalid, not_found
+from domain.lifecycle import EventType, InvalidTransition, RejectionReason, Status, next_status
+
+_TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+MAX_TEXT = 5000
+MAX_NOTE = 2000
+
+
+@dataclass(frozen=True)
+class Outcome:
+    complaint: asyncpg.Record
+    event: asyncpg.Record | None
+    created: bool = True
+
+
+@dataclass(frozen=True)
+class Submission:
+    channel: str
+    text: str
+    region_code: str
+    external_ref: str | None = None
+    reporter_name: str | None = None
+    reporter_contact: str | None = None
+    reporter_handle: str | None = None
+    anonymous: bool = False
+    confidential: bool = False
+    category_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    media_urls: tuple[str, ...] = ()
+
+
+async def _now(conn: Connection, at: datetime | None) -> datetime:
+    if at is not None:
+        return at
+    value: datetime = await conn.fetchval("SELECT now()")
+    return value
+
+
+def _clean_note(value: str | None, field: str, *, required: bool = False) -> str | None:
+    value = value.strip() if value is not None else None
+    if not value:
+        if required:
+            raise invalid(field, f"{field} must not be empty")
+        return None
+    if len(value) > MAX_NOTE:
+        raise invalid(field, f"{field} is longer than {MAX_NOTE} characters")
+    return value
+
+
+def _validate_submission(s: Submission) -> None:
+    if not s.text.strip():
+        raise invalid("text", "the complaint text must not be empty")
+    if len(s.text) > MAX_TEXT:
+        raise invalid("text", f"the complaint text is longer than {MAX_TEXT} characters")
+    if s.external_ref is not None and not 1 <= len(s.external_ref.strip()) <= 200:
+        raise invalid("externalRef", "the external reference must have 1 to 200 characters")
+    if (s.lat is None) != (s.lon is None):
+        raise invalid("location", "a location needs both latitude and longitude")
+    if (
+        s.lat is not None
+        and s.lon is not None
+        and not (-90 <= s.lat <= 90 and -180 <= s.lon <= 180)
+    ):
+        raise invalid("location", "latitude must be within ±90 and longitude within ±180")
+    if len(s.media_urls) > 10:
+        raise invalid("mediaUrls", "at most 10 media links per complaint")
+    for url in s.media_urls:
+        if not url.startswith(("https://", "http://")) or len(url) > 1000:
+            raise invalid("mediaUrls", f"not an http(s) link of at most 1000 characters: {url!r}")
+    for field, value in (
+        ("reporter.name", s.reporter_name),
+        ("reporter.contact", s.reporter_contact),
+        ("reporter.handle", s.reporter_handle),
+    ):
+        if value is not None and len(value) > 200:
+            raise invalid(field, f"{field} is longer than 200 characters")
+
+
+async def _new_tracking_number(conn: Connection, at: datetime) -> str:
+    # 32^6 codes a day: a clash is rare, and checked rather than hoped away.
+    while True:
+        code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
+        number = f"JTG-{at:%y%m%d}-{code}"
+        if not await complaints_db.tracking_number_taken(conn, number):
+            return number
+
+
+async def _require_region(conn: Connection, code: str) -> None:
+    if not await reference_db.regions_by_codes(conn, [code]):
+        raise not_found("region", code, "regionCode")
+
+
+async def _require_category(conn: Connection, code: str) -> asyncpg.Record:
+    rows = await reference_db.categories_by_codes(conn, [code])
+    if not rows:
+        raise not_found("category", code, "categoryCode")
+    return rows[0]
+
+
+async def _require_opd(conn: Connection, opd_id: int) -> asyncpg.Record:
+    rows = await reference_db.opds_by_ids(conn, [opd_id])
+    if not rows:
+        raise not_found("OPD", opd_id, "opdId")
+    return rows[0]
+
+
+async def submit(
+    conn: Connection, s: Submission, *, actor: str, at: datetime | None = None
+) -> Outcome:
+    """Take in a complaint; a repeated (channel, external_ref) returns the stored one unchanged."""
+    _validate_submission(s)
+    external_ref = s.external_ref.strip() if s.external_ref else None
+    if external_ref is not None:
+        existing = await complaints_db.complaint_by_channel_ref(conn, s.channel, external_ref)
+        if existing is not None:
+            return Outcome(existing, None, created=False)
+    await _require_region(conn, s.region_code)
+    if s.category_code is not None:
+        await _require_category(conn, s.category_code)
+    now = await _now(conn, at)
+    row = await complaints_db.insert_complaint(
+        conn,
+        {
+            "tracking_number": await _new_tracking_number(conn, now),
+            "channel": s.channel,
+            "external_ref": external_ref,
+            "reporter_name": s.reporter_name,
+            "reporter_contact": s.reporter_contact,
+            "reporter_handle": s.reporter_handle,
+            "anonymous": s.anonymous,
+            "confidential": s.confidential,
+            "text": s.text.strip(),
+            "category_code": s.category_code,
+            "region_code": s.region_code,
+            "lat": s.lat,
+            "lon": s.lon,
+            "media_urls": list(s.media_urls),
+            "created_at": at,
+        },
+    )
+    if row is None:
+        # A concurrent submission of the same reference won the insert; it is the complaint.
+        assert external_ref is not None
+        existing = await complaints_db.complaint_by_channel_ref(conn, s.channel, external_ref)
+        assert existing is not None
+        return Outcome(existing, None, created=False)
+    event = await _append(
+        conn, row, row, EventType.SUBMITTED, actor, None, {"channel": s.channel}, at
+    )
+    return Outcome(row, event)
+
+
+async def _locked(
+    conn: Connection, complaint_id: int, expected_version: int | None
+) -> asyncpg.Record:
+    row = await complaints_db.lock_complaint(conn, complaint_id)
+    if row is None:
+        raise not_found("complaint", complaint_id, "id")
+    if expected_version is not None and row["version"] != expected_version:
+        raise DomainError(
+            ErrorCode.STALE_VERSION,
+            f"the complaint is at version {row['version']}, not {expected_version}: "
+            "reload it and try again",
+            "expectedVersion",
+        )
+    return row
+
+
+def _move(row: asyncpg.Record, event: EventType) -> Status:
+    try:
+        return next_status(Status(row["status"]), event)
+    except InvalidTransition as exc:
+        raise DomainError(ErrorCode.INVALID_TRANSITION, str(exc)) from None
+
+
+async def _append(
+    conn: Connection,
+    before: asyncpg.Record,
+    after: asyncpg.Record,
+    event: EventType,
+    actor: str,
+    note: str | None,
+    data: dict[str, Any],
+    at: datetime | None,
+) -> asyncpg.Record:
+    return await events_db.append_event(
+        conn,
+        complaint_id=after["id"],
+        type=event,
+        from_status=None if event is EventType.SUBMITTED else before["status"],
+        to_status=after["status"],
+        opd_id=after["opd_id"],
+        from_opd_id=before["opd_id"] if before["opd_id"] != after["opd_id"] else None,
+        region_code=after["region_code"],
+        category_code=after["category_code"],
+        actor=actor,
+        note=note,
+        data=data,
+        version=after["version"],
+        occurred_at=at,
+    )
+
+
+async def _transition(
+    conn: Connection,
+    complaint_id: int,
+    event: EventType,
+    *,
+    expected_version: int | None,
+    actor: str,
+    note: str | None,
+    at: datetime | None,
+    changes: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+    before: asyncpg.Record | None = None,
+) -> Outcome:
+    row = before or await _locked(conn, complaint_id, expected_version)
+    status = _move(row, event)
+    after = await complaints_db.update_complaint(
+        conn, complaint_id, {"status": status, **(changes or {})}, at
+    )
+    appended = await _append(conn, row, after, event, actor, note, data or {}, at)
+    return Outcome(after, appended)
+
+
+async def _deadlines(
+    conn: Connection, row: asyncpg.Record, category_code: str | None, now: datetime
+) -> dict[str, Any]:
+    # The policy in force at the first assignment stays with the complaint for good.
+    if row["sla_policy_id"] is not None:
+        policy = (await reference_db.sla_policies_by_ids(conn, [row["sla_policy_id"]]))[0]
+    else:
+        policy = await reference_db.sla_policy_in_force(conn, now)
+    resolution_hours = policy["resolution_hours"]
+    if category_code is not None:
+        category = await _require_category(conn, category_code)
+        resolution_hours = category["resolution_hours"] or resolution_hours
+    return {
+        "sla_policy_id": policy["id"],
+        "assigned_at": now,
+        "response_due_at": now + timedelta(hours=policy["response_hours"]),
+        "resolution_due_at": now + timedelta(hours=resolution_hours),
+        "first_response_at": None,
+    }
+
+
+async def assign(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    opd_id: int | None,
+    category_code: str | None,
+    expected_version: int | None,
+    actor: str,
+    note: str | None = None,
+    reassign: bool = False,
+    at: datetime | None = None,
+) -> Outcome:
+    """Disposition of a verified complaint to an OPD (by default the category's OPD), or with
+    `reassign`, handing an assigned complaint to another OPD (the reason is then required)."""
+    row = await _locked(conn, complaint_id, expected_version)
+    event = EventType.REASSIGNED if reassign else EventType.ASSIGNED
+    _move(row, event)
+    category_code = category_code or row["category_code"]
+    if category_code is not None:
+        category = await _require_category(conn, category_code)
+    if opd_id is None:
+        if category_code is None:
+            raise invalid("opdId", "give an OPD, or a category whose default OPD takes it")
+        opd_id = category["default_opd_id"]
+    await _require_opd(conn, opd_id)
+    if reassign and opd_id == row["opd_id"]:
+        raise invalid("opdId", "the complaint is already assigned to that OPD")
+    now = await _now(conn, at)
+    deadlines = await _deadlines(conn, row, category_code, now)
+    changes = {"opd_id": opd_id, "category_code": category_code, **deadlines}
+    return await _transition(
+        conn,
+        complaint_id,
+        event,
+        expected_version=expected_version,
+        actor=actor,
+        note=_clean_note(note, "note", required=reassign),
+        at=at,
+        changes=changes,
+        data={
+            "response_due_at": deadlines["response_due_at"].isoformat(),
+            "resolution_due_at": deadlines["resolution_due_at"].isoformat(),
+        },
+        before=row,
+    )
+
+
+async def follow_up(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    message: str,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    """An OPD's follow-up; the first one answers the response deadline and starts the work."""
+    note = _clean_note(message, "message", required=True)
+    row = await _locked(conn, complaint_id, expected_version)
+    changes = {}
+    if row["first_response_at"] is None:
+        changes["first_response_at"] = await _now(conn, at)
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.FOLLOWED_UP,
+        expected_version=expected_version,
+        actor=actor,
+        note=note,
+        at=at,
+        changes=changes,
+        before=row,
+    )
+
+
+async def resolve(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    resolution: str,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    note = _clean_note(resolution, "resolution", required=True)
+    row = await _locked(conn, complaint_id, expected_version)
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.RESOLVED,
+        expected_version=expected_version,
+        actor=actor,
+        note=note,
+        at=at,
+        changes={"resolved_at": await _now(conn, at)},
+        before=row,
+    )
+
+
+async def confirm(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    rating: int,
+    comment: str | None,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    """The reporter confirms the resolution and rates it 1-5; the complaint closes."""
+    if not 1 <= rating <= 5:
+        raise invalid("rating", "the rating must be a whole number from 1 to 5")
+    comment = _clean_note(comment, "comment")
+    row = await _locked(conn, complaint_id, expected_version)
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.CONFIRMED,
+        expected_version=expected_version,
+        actor=actor,
+        note=comment,
+        at=at,
+        changes={"rating": rating, "rating_comment": comment, "closed_at": await _now(conn, at)},
+        data={"rating": rating},
+        before=row,
+    )
+
+
+async def reopen(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    reason: str,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    """The reporter says the problem is not solved: back to the OPD."""
+    note = _clean_note(reason, "reason", required=True)
+    row = await _locked(conn, complaint_id, expected_version)
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.REOPENED,
+        expected_version=expected_version,
+        actor=actor,
+        note=note,
+        at=at,
+        changes={"resolved_at": None},
+        before=row,
+    )
+
+
+async def close(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    note: str | None,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    """Close a resolved complaint without the reporter's rating."""
+    row = await _locked(conn, complaint_id, expected_version)
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.CLOSED,
+        expected_version=expected_version,
+        actor=actor,
+        note=_clean_note(note, "note"),
+        at=at,
+        changes={"closed_at": await _now(conn, at)},
+        before=row,
+    )
+
+
+async def reject(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    reason: RejectionReason,
+    note: str | None,
+    duplicate_of_id: int | None,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    row = await _locked(conn, complaint_id, expected_version)
+    if reason is RejectionReason.DUPLICATE:
+        if duplicate_of_id is None:
+            raise invalid("duplicateOfId", "a duplicate needs the complaint it duplicates")
+        if duplicate_of_id == complaint_id:
+            raise invalid("duplicateOfId", "a complaint cannot duplicate itself")
+        if not await complaints_db.complaints_by_ids(conn, [duplicate_of_id]):
+            raise not_found("complaint", duplicate_of_id, "duplicateOfId")
+    elif duplicate_of_id is not None:
+        raise invalid("duplicateOfId", "only a DUPLICATE rejection names another complaint")
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.REJECTED,
+        expected_version=expected_version,
+        actor=actor,
+        note=_clean_note(note, "note"),
+        at=at,
+        changes={"rejection_reason": reason, "duplicate_of_id": duplicate_of_id},
+        data={"reason": str(reason), "duplicate_of_id": duplicate_of_id},
+        before=row,
+    )
+
+
+async def link_work_item(
+    conn: Connection,
+    complaint_id: int,
+    *,
+    work_item_id: int | None,
+    expected_version: int | None,
+    actor: str,
+    at: datetime | None = None,
+) -> Outcome:
+    """Link the complaint to a programme work item (a scheduled fix), or unlink it with None."""
+    row = await _locked(conn, complaint_id, expected_version)
+    if work_item_id is not None and not await programmes_db.work_items_by_ids(conn, [work_item_id]):
+        raise not_found("work item", work_item_id, "workItemId")
+    if work_item_id == row["work_item_id"]:
+        raise invalid("workItemId", "the complaint is already linked that way")
+    return await _transition(
+        conn,
+        complaint_id,
+        EventType.WORK_ITEM_LINKED,
+        expected_version=expected_version,
+        actor=actor,
+        note=None,
+        at=at,
+        changes={"work_item_id": work_item_id},
+        data={"work_item_id": work_item_id},
+        before=row,
+    )

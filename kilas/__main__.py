@@ -1,0 +1,5 @@
+import sys
+
+from kilas.cli import main
+
+sys.exit(main())

@@ -1,0 +1,168 @@
+"""The `kilas` command: serve, migrate, seed, export-schema."""
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from kilas.settings import Settings
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the embedded PostgreSQL keeps its data (KILAS_DATA_DIR, default .kilas)",
+    )
+    parser.add_argument(
+        "--database-url",
+        help="use this PostgreSQL instead of the embedded one (KILAS_DATABASE_URL)",
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kilas",
+        description="Kilas: the live GraphQL hub for public-service complaints of a smart "
+        "province. Settings come from KILAS_* environment variables; flags override them.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the GraphQL API (GraphiQL at /graphql) on an embedded or given PostgreSQL",
+        description="Serve /graphql (HTTP, GraphiQL, and WebSocket subscriptions). Without a "
+        "database URL, starts an embedded PostgreSQL in the data directory, applies migrations "
+        "and stops it cleanly on Ctrl-C or SIGTERM.",
+    )
+    _common(serve)
+    serve.add_argument("--host", help="interface to listen on (KILAS_HOST, default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (KILAS_PORT, default 8000)")
+    serve.add_argument(
+        "--broadcast-url",
+        help="event bus: memory://, redis://host:6379/0 or postgres:// (KILAS_BROADCAST_URL)",
+    )
+    serve.add_argument(
+        "--demo", action="store_true", help="load the demo data (idempotent) before serving"
+    )
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply pending database migrations and exit",
+        description="Apply the numbered SQL migrations not yet applied. An edited, already "
+        "applied migration is refused.",
+    )
+    _common(migrate)
+
+    seed = commands.add_parser(
+        "seed",
+        help="apply migrations (they carry the reference data); with --demo, load demo data",
+        description="Reference data (regions, OPDs, categories, SLA policies) comes with the "
+        "migrations; --demo adds programmes and a few hundred complaints with timelines. "
+        "Loading twice does not duplicate anything.",
+    )
+    _common(seed)
+    seed.add_argument("--demo", action="store_true", help="load the demo data too")
+
+    export = commands.add_parser(
+        "export-schema", help="print the GraphQL SDL (or write it with --output)"
+    )
+    export.add_argument("--output", type=Path, help="file to write, e.g. schema.graphql")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        key: value
+        for key, value in vars(args).items()
+        if value is not None and key not in ("command", "demo", "output")
+    }
+    settings = Settings.from_env(**overrides)
+    if getattr(args, "demo", False):
+        settings = replace(settings, demo=True)
+    return settings
+
+
+@contextlib.contextmanager
+def _database(settings: Settings) -> Iterator[str]:
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    from db.embedded import EmbeddedPostgres
+
+    embedded = EmbeddedPostgres(settings.data_dir)
+    try:
+        yield embedded.start()
+    finally:
+        embedded.stop()
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # Compression costs tens of KiB per idle WebSocket; events are small.
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+
+
+async def _migrate(url: str, demo: bool) -> None:
+    from db.migrate import migrate
+    from db.pool import connect
+
+    conn = await connect(url)
+    try:
+        applied = await migrate(conn)
+    finally:
+        await conn.close()
+    print(f"migrations applied: {applied or 'none pending'}")
+    if demo:
+        from kilas.demo import load_demo
+
+        created = await load_demo(url)
+        print(f"demo complaints created: {created}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "export-schema":
+        from schema import build_schema
+
+        sdl = build_schema().as_str() + "\n"
+        if args.output:
+            args.output.write_text(sdl)
+        else:
+            sys.stdout.write(sdl)
+        return 0
+    try:
+        settings = _settings(args)
+        settings.check()
+    except ValueError as exc:
+        print(f"kilas: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        _serve(settings)
+        return 0
+    from db.migrate import MigrationError
+
+    try:
+        with _database(settings) as url:
+            asyncio.run(_migrate(url, demo=args.command == "seed" and args.demo))
+    except MigrationError as exc:
+        print(f"kilas: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,77 @@
+"""Settings, read once from the environment (and `.env` if present), with defaults that run
+locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
+
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from starlette.config import Config
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".kilas")
+    database_url: str | None = None
+    broadcast_url: str = "memory://"
+    env: str = "development"
+    log_level: str = "info"
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    default_page_size: int = 20
+    max_page_size: int = 100
+    subscriber_queue_size: int = 1000
+    event_poll_interval: float = 2.0
+    graphiql: bool = True
+    allowed_origins: tuple[str, ...] = ()
+    demo: bool = False
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, env_file: str | None = ".env", **overrides: Any) -> "Settings":
+        config = Config(env_file if env_file and Path(env_file).exists() else None)
+        d = cls()
+        settings = cls(
+            host=config("KILAS_HOST", default=d.host),
+            port=config("KILAS_PORT", cast=int, default=d.port),
+            data_dir=Path(config("KILAS_DATA_DIR", default=str(d.data_dir))),
+            database_url=config("KILAS_DATABASE_URL", default=None) or None,
+            broadcast_url=config("KILAS_BROADCAST_URL", default=d.broadcast_url),
+            env=config("KILAS_ENV", default=d.env),
+            log_level=config("KILAS_LOG_LEVEL", default=d.log_level),
+            db_pool_min=config("KILAS_DB_POOL_MIN", cast=int, default=d.db_pool_min),
+            db_pool_max=config("KILAS_DB_POOL_MAX", cast=int, default=d.db_pool_max),
+            default_page_size=config(
+                "KILAS_DEFAULT_PAGE_SIZE", cast=int, default=d.default_page_size
+            ),
+            max_page_size=config("KILAS_MAX_PAGE_SIZE", cast=int, default=d.max_page_size),
+            subscriber_queue_size=config(
+                "KILAS_SUBSCRIBER_QUEUE_SIZE", cast=int, default=d.subscriber_queue_size
+            ),
+            event_poll_interval=config(
+                "KILAS_EVENT_POLL_INTERVAL", cast=float, default=d.event_poll_interval
+            ),
+            graphiql=config("KILAS_GRAPHIQL", cast=bool, default=d.graphiql),
+            allowed_origins=tuple(
+                o.strip()
+                for o in config("KILAS_ALLOWED_ORIGINS", default="").split(",")
+                if o.strip()
+            ),
+            demo=config("KILAS_DEMO", cast=bool, default=d.demo),
+        )
+        known = {f.name for f in fields(cls)}
+        return replace(settings, **{k: v for k, v in overrides.items() if k in known})
+
+    def check(self) -> None:
+        if not 1 <= self.default_page_size <= self.max_page_size:
+            raise ValueError("KILAS_DEFAULT_PAGE_SIZE must be between 1 and KILAS_MAX_PAGE_SIZE")
+        if self.subscriber_queue_size < 10:
+            raise ValueError("KILAS_SUBSCRIBER_QUEUE_SIZE must be at least 10")
+        if self.event_poll_interval <= 0:
+            raise ValueError("KILAS_EVENT_POLL_INTERVAL must be positive")
+        if self.env not in ("development", "production", "test"):
+            raise ValueError("KILAS_ENV must be development, production or test")

@@ -1,0 +1,62 @@
+"""The cross-process event bus. Only hints travel on it (an event id); the event log is the
+truth, so a lost hint costs latency, never an event."""
+
+from contextlib import AbstractAsyncContextManager
+from urllib.parse import urlparse
+
+from broadcaster import Broadcast
+from broadcaster._base import Subscriber
+
+from db.pool import Connection
+
+CHANNEL = "kilas_events"
+
+
+def bus_kind(url: str) -> str:
+    scheme = urlparse(url).scheme or url
+    if scheme in ("memory",):
+        return "memory"
+    if scheme in ("redis", "rediss"):
+        return "redis"
+    if scheme in ("postgres", "postgresql"):
+        return "postgres"
+    raise ValueError(
+        f"KILAS_BROADCAST_URL must be memory://, redis://host:port/db or postgres:// (got {url!r})"
+    )
+
+
+class EventBus:
+    """`memory://` for one process; `redis://…` or `postgres://` (LISTEN/NOTIFY on Kilas's own
+    database) when several instances serve one province."""
+
+    def __init__(self, url: str, database_url: str) -> None:
+        self.kind = bus_kind(url)
+        if self.kind == "redis":
+            from live._redis import RedisPubSubBackend
+
+            self.broadcast = Broadcast(backend=RedisPubSubBackend(url))
+        elif self.kind == "postgres":
+            from live._postgres import PostgresListenBackend
+
+            self.broadcast = Broadcast(backend=PostgresListenBackend(database_url))
+        else:
+            self.broadcast = Broadcast("memory://")
+
+    async def connect(self) -> None:
+        await self.broadcast.connect()
+
+    async def disconnect(self) -> None:
+        await self.broadcast.disconnect()
+
+    def subscribe(self) -> AbstractAsyncContextManager[Subscriber]:
+        return self.broadcast.subscribe(CHANNEL)
+
+    async def notify_in_transaction(self, conn: Connection, event_id: int) -> None:
+        """Called inside the writing transaction: PostgreSQL delivers the NOTIFY on commit."""
+        if self.kind == "postgres":
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(event_id))
+
+    async def notify_committed(self, event_id: int) -> None:
+        """Called after commit, for the buses that are not transactional."""
+        if self.kind != "postgres":
+            await self.broadcast.publish(CHANNEL, str(event_id))

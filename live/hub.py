@@ -1,0 +1,192 @@
+"""In-process fan-out of committed events.
+
+Each process holds one bus subscription for its whole life. Any hint (or a periodic poll) makes
+the hub read the event log after the last id it dispatched; it loads each batch once and hands
+the same objects to every local subscriber through a bounded queue. Because event ids become
+visible in commit order, "everything after the last id" never skips an event."""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from db import complaints as complaints_db
+from db import events as events_db
+from db.pool import Connection
+from live.bus import EventBus
+
+log = logging.getLogger("kilas.live")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    complaint_id: int | None = None
+    opd_id: int | None = None
+    region_code: str | None = None
+    status: str | None = None
+
+    def matches(self, event: asyncpg.Record) -> bool:
+        return (
+            (self.complaint_id is None or event["complaint_id"] == self.complaint_id)
+            and (
+                self.opd_id is None
+                or event["opd_id"] == self.opd_id
+                or event["from_opd_id"] == self.opd_id
+            )
+            and (self.region_code is None or event["region_code"] == self.region_code)
+            and (self.status is None or event["to_status"] == self.status)
+        )
+
+
+@dataclass
+class Batch:
+    """Events loaded together; `shared` holds what the API layer caches for all subscribers."""
+
+    complaints: dict[int, asyncpg.Record]
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    event: asyncpg.Record
+    batch: Batch
+
+    @property
+    def id(self) -> int:
+        return int(self.event["id"])
+
+    @property
+    def complaint(self) -> asyncpg.Record:
+        return self.batch.complaints[self.event["complaint_id"]]
+
+
+class SubscriberLagging(Exception):
+    """The subscriber fell too far behind; it must resume from its last cursor."""
+
+
+class Subscription:
+    def __init__(self, event_filter: EventFilter, start: int, queue_size: int) -> None:
+        self.filter = event_filter
+        # Events with id <= start are in the log; the queue receives only ids above it.
+        self.start = start
+        self.queue: asyncio.Queue[Delivery | None] = asyncio.Queue(queue_size)
+        self.lagging = False
+
+    def offer(self, delivery: Delivery) -> None:
+        if self.lagging:
+            return
+        try:
+            self.queue.put_nowait(delivery)
+        except asyncio.QueueFull:
+            self.lagging = True
+
+    async def next(self) -> Delivery | None:
+        """The next delivery; None once the hub stopped; SubscriberLagging after an overflow."""
+        if self.lagging and self.queue.empty():
+            raise SubscriberLagging
+        return await self.queue.get()
+
+
+async def load_batch(conn: Connection, events: list[asyncpg.Record]) -> list[Delivery]:
+    ids = sorted({e["complaint_id"] for e in events})
+    complaints = {row["id"]: row for row in await complaints_db.complaints_by_ids(conn, ids)}
+    batch = Batch(complaints)
+    return [Delivery(event, batch) for event in events]
+
+
+class EventHub:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bus: EventBus,
+        *,
+        queue_size: int = 1000,
+        batch_size: int = 500,
+        poll_interval: float = 2.0,
+    ) -> None:
+        self.pool = pool
+        self.bus = bus
+        self.queue_size = queue_size
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.last_id = 0
+        self._subscriptions: set[Subscription] = set()
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        async with self.pool.acquire() as conn:
+            self.last_id = await events_db.last_event_id(conn)
+        ready = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._listen(ready), name="kilas-hub-listen"),
+            asyncio.create_task(self._dispatch_loop(), name="kilas-hub-dispatch"),
+        ]
+        await ready.wait()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for sub in list(self._subscriptions):
+            while not sub.queue.empty():
+                sub.queue.get_nowait()
+            sub.queue.put_nowait(None)
+
+    def subscribe(self, event_filter: EventFilter) -> Subscription:
+        # Synchronous on purpose: `start` and the set are consistent with the dispatch loop.
+        sub = Subscription(event_filter, self.last_id, self.queue_size)
+        self._subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subscriptions.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+    def poke(self) -> None:
+        """Read the log now (a local commit needs no round trip through the bus)."""
+        self._wake.set()
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        async with self.bus.subscribe() as subscriber:
+            ready.set()
+            while True:
+                await subscriber.get()
+                self._wake.set()
+
+    async def _dispatch_loop(self) -> None:
+        while True:
+            # The poll is the safety net for a hint lost on the bus.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            self._wake.clear()
+            try:
+                await self._drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("event dispatch failed; retrying")
+                await asyncio.sleep(0.5)
+                self._wake.set()
+
+    async def _drain(self) -> None:
+        while True:
+            async with self.pool.acquire() as conn:
+                events = await events_db.events_after(conn, self.last_id, self.batch_size)
+                if not events:
+                    return
+                deliveries = await load_batch(conn, events)
+            # No await from here to the end of the loop: subscribe() sees a consistent last_id.
+            for delivery in deliveries:
+                for sub in self._subscriptions:
+                    if sub.filter.matches(delivery.event):
+                        sub.offer(delivery)
+                self.last_id = delivery.id
+            if len(events) < self.batch_size:
+                return

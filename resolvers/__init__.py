@@ -1,0 +1,1 @@
+"""Query, mutation and subscription functions, with the request context and its loaders."""

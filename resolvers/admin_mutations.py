@@ -1,0 +1,219 @@
+"""Administration of OPDs (with their social accounts), programmes and work items."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import asyncpg
+import strawberry
+
+from db.pool import Connection
+from domain import admin
+from domain.errors import DomainError
+from resolvers.context import Info
+from schema import inputs
+from schema.errors import UserError
+from schema.ids import decode_id
+from schema.payloads import OpdPayload, ProgrammePayload, SocialAccountPayload, WorkItemPayload
+from schema.programmes import Programme, WorkItem
+from schema.reference import Opd, SocialAccount
+
+T = TypeVar("T")
+
+
+async def _write(
+    info: Info, command: Callable[[Connection], Awaitable[asyncpg.Record]]
+) -> asyncpg.Record | UserError:
+    try:
+        async with info.context.pool.acquire() as conn, conn.transaction():
+            return await command(conn)
+    except DomainError as error:
+        return UserError.from_domain(error)
+
+
+def _payload(
+    result: asyncpg.Record | UserError, build: Callable[[asyncpg.Record], Any], cls: type[T]
+) -> T:
+    if isinstance(result, UserError):
+        return cls(errors=[result])  # type: ignore[call-arg]
+    return build(result)
+
+
+def _value(value: Any) -> Any:
+    return value.value if hasattr(value, "value") else value
+
+
+@strawberry.mutation(description="Register an OPD.")
+async def create_opd(info: Info, input: inputs.CreateOpdInput) -> OpdPayload:
+    fields = {
+        "slug": input.slug,
+        "short_name": input.short_name,
+        "name": input.name,
+        "kind": input.kind.value,
+        "head_name": input.head_name,
+        "head_title": input.head_title,
+    }
+    result = await _write(info, lambda conn: admin.create_opd(conn, fields))
+    return _payload(result, lambda row: OpdPayload(opd=Opd.from_row(row)), OpdPayload)
+
+
+@strawberry.mutation(description="Change an OPD's names, kind or head.")
+async def update_opd(info: Info, input: inputs.UpdateOpdInput) -> OpdPayload:
+    fields = {
+        name: _value(getattr(input, name))
+        for name in ("short_name", "name", "kind", "head_name", "head_title")
+        if getattr(input, name) is not strawberry.UNSET
+    }
+
+    async def command(conn: Connection) -> asyncpg.Record:
+        return await admin.update_opd(conn, decode_id(input.opd_id, "Opd", "opdId"), fields)
+
+    result = await _write(info, command)
+    return _payload(result, lambda row: OpdPayload(opd=Opd.from_row(row)), OpdPayload)
+
+
+def _account_payload(row: asyncpg.Record) -> SocialAccountPayload:
+    return SocialAccountPayload(social_account=SocialAccount.from_row(row))
+
+
+@strawberry.mutation(description="Add an official social-media account to an OPD.")
+async def add_opd_social_account(
+    info: Info, input: inputs.AddSocialAccountInput
+) -> SocialAccountPayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        return await admin.add_social_account(
+            conn,
+            decode_id(input.opd_id, "Opd", "opdId"),
+            input.platform.value,
+            input.handle,
+            input.verified,
+        )
+
+    return _payload(await _write(info, command), _account_payload, SocialAccountPayload)
+
+
+@strawberry.mutation(description="Set or clear an account's verified mark (blue tick).")
+async def set_opd_social_account_verified(
+    info: Info, input: inputs.SetSocialAccountVerifiedInput
+) -> SocialAccountPayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        account_id = decode_id(input.social_account_id, "SocialAccount", "socialAccountId")
+        return await admin.set_social_account_verified(conn, account_id, input.verified)
+
+    return _payload(await _write(info, command), _account_payload, SocialAccountPayload)
+
+
+@strawberry.mutation(description="Remove a social-media account from its OPD.")
+async def remove_opd_social_account(
+    info: Info, social_account_id: strawberry.ID
+) -> SocialAccountPayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        account_id = decode_id(social_account_id, "SocialAccount", "socialAccountId")
+        return await admin.remove_social_account(conn, account_id)
+
+    return _payload(await _write(info, command), _account_payload, SocialAccountPayload)
+
+
+def _programme_payload(row: asyncpg.Record) -> ProgrammePayload:
+    return ProgrammePayload(programme=Programme.from_row(row))
+
+
+@strawberry.mutation(description="Create a programme (amounts in IDR).")
+async def create_programme(info: Info, input: inputs.CreateProgrammeInput) -> ProgrammePayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        predecessor = input.predecessor_id
+        return await admin.create_programme(
+            conn,
+            {
+                "code": input.code,
+                "name": input.name,
+                "description": input.description,
+                "owner_opd_id": decode_id(input.owner_opd_id, "Opd", "ownerOpdId"),
+                "fiscal_year": input.fiscal_year,
+                "budget_idr": input.budget_idr,
+                "realisation_idr": input.realisation_idr,
+                "target": input.target,
+                "achievement": input.achievement,
+                "unit": input.unit,
+                "status": input.status.value,
+                "predecessor_id": decode_id(predecessor, "Programme", "predecessorId")
+                if predecessor
+                else None,
+            },
+        )
+
+    return _payload(await _write(info, command), _programme_payload, ProgrammePayload)
+
+
+@strawberry.mutation(description="Update a programme's budget, realisation, achievement or status.")
+async def update_programme(info: Info, input: inputs.UpdateProgrammeInput) -> ProgrammePayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        return await admin.update_programme(
+            conn,
+            decode_id(input.programme_id, "Programme", "programmeId"),
+            {
+                "name": input.name,
+                "description": input.description,
+                "budget_idr": input.budget_idr,
+                "realisation_idr": input.realisation_idr,
+                "target": input.target,
+                "achievement": input.achievement,
+                "status": input.status.value if input.status else None,
+            },
+        )
+
+    return _payload(await _write(info, command), _programme_payload, ProgrammePayload)
+
+
+def _work_item_payload(row: asyncpg.Record) -> WorkItemPayload:
+    return WorkItemPayload(work_item=WorkItem.from_row(row))
+
+
+@strawberry.mutation(description="Add a located work item to a programme.")
+async def create_work_item(info: Info, input: inputs.CreateWorkItemInput) -> WorkItemPayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        return await admin.create_work_item(
+            conn,
+            {
+                "programme_id": decode_id(input.programme_id, "Programme", "programmeId"),
+                "name": input.name,
+                "region_code": input.region_code,
+                "road_segment": input.road_segment,
+                "lat": input.location.lat if input.location else None,
+                "lon": input.location.lon if input.location else None,
+                "length_km": input.length_km,
+                "progress_pct": input.progress_pct,
+                "status": input.status.value,
+                "planned_start": input.planned_start,
+                "planned_end": input.planned_end,
+            },
+        )
+
+    return _payload(await _write(info, command), _work_item_payload, WorkItemPayload)
+
+
+@strawberry.mutation(description="Record a work item's progress (0-100 %).")
+async def update_work_item_progress(
+    info: Info, input: inputs.UpdateWorkItemProgressInput
+) -> WorkItemPayload:
+    async def command(conn: Connection) -> asyncpg.Record:
+        return await admin.update_work_item_progress(
+            conn,
+            decode_id(input.work_item_id, "WorkItem", "workItemId"),
+            input.progress_pct,
+            input.status.value if input.status else None,
+        )
+
+    return _payload(await _write(info, command), _work_item_payload, WorkItemPayload)
+
+
+MUTATIONS = [
+    create_opd,
+    update_opd,
+    add_opd_social_account,
+    set_opd_social_account_verified,
+    remove_opd_social_account,
+    create_programme,
+    update_programme,
+    create_work_item,
+    update_work_item_progress,
+]

@@ -1,0 +1,236 @@
+"""Mutations of the complaint lifecycle. The server enforces the status machine; a refused
+mutation returns `errors` with a stable code and changes nothing."""
+
+from collections.abc import Awaitable, Callable
+
+import strawberry
+
+from db.pool import Connection
+from domain import workflow
+from domain.errors import DomainError
+from resolvers.commands import run_complaint_command
+from resolvers.context import Info
+from schema import inputs
+from schema.complaints import Complaint, ComplaintEvent
+from schema.errors import UserError
+from schema.ids import decode_id
+from schema.payloads import ComplaintPayload, SubmitComplaintPayload
+
+Command = Callable[[Connection], Awaitable[workflow.Outcome]]
+
+
+def _complaint_id(value: strawberry.ID) -> int:
+    return decode_id(value, "Complaint", "complaintId")
+
+
+async def _run(info: Info, command: Command) -> ComplaintPayload:
+    try:
+        outcome = await run_complaint_command(info.context, command)
+    except DomainError as error:
+        return ComplaintPayload(errors=[UserError.from_domain(error)])
+    return ComplaintPayload(
+        complaint=Complaint.from_row(outcome.complaint),
+        event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
+    )
+
+
+@strawberry.mutation(
+    description="Take in a complaint from any channel. Idempotent per channel and externalRef: "
+    "a repeat returns the stored complaint with `created: false`."
+)
+async def submit_complaint(
+    info: Info, input: inputs.SubmitComplaintInput
+) -> SubmitComplaintPayload:
+    reporter = input.reporter or inputs.ReporterInput()
+    submission = workflow.Submission(
+        channel=input.channel,
+        text=input.text,
+        region_code=input.region_code,
+        external_ref=input.external_ref,
+        reporter_name=reporter.name,
+        reporter_contact=reporter.contact,
+        reporter_handle=reporter.handle,
+        anonymous=input.anonymous,
+        confidential=input.confidential,
+        category_code=input.category_code,
+        lat=input.location.lat if input.location else None,
+        lon=input.location.lon if input.location else None,
+        media_urls=tuple(input.media_urls),
+    )
+    actor = info.context.actor
+    try:
+        outcome = await run_complaint_command(
+            info.context, lambda conn: workflow.submit(conn, submission, actor=actor)
+        )
+    except DomainError as error:
+        return SubmitComplaintPayload(errors=[UserError.from_domain(error)])
+    return SubmitComplaintPayload(
+        complaint=Complaint.from_row(outcome.complaint),
+        event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
+        created=outcome.created,
+    )
+
+
+@strawberry.mutation(
+    description="Disposition: hand a RECEIVED complaint to the responsible OPD (by default the "
+    "category's OPD). Starts the SLA clocks under the policy in force now."
+)
+async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.assign(
+            conn,
+            _complaint_id(input.complaint_id),
+            opd_id=decode_id(input.opd_id, "Opd", "opdId") if input.opd_id else None,
+            category_code=input.category_code,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+            note=input.note,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(
+    description="Re-disposition: hand an ASSIGNED/IN_PROGRESS complaint to another OPD."
+)
+async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.assign(
+            conn,
+            _complaint_id(input.complaint_id),
+            opd_id=decode_id(input.opd_id, "Opd", "opdId"),
+            category_code=None,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+            note=input.reason,
+            reassign=True,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(
+    description="The OPD's follow-up (tindak lanjut). The first one answers the response "
+    "deadline and moves the complaint to IN_PROGRESS."
+)
+async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.follow_up(
+            conn,
+            _complaint_id(input.complaint_id),
+            message=input.message,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(description="The OPD reports the problem solved: IN_PROGRESS → RESOLVED.")
+async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.resolve(
+            conn,
+            _complaint_id(input.complaint_id),
+            resolution=input.resolution,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(description="The reporter confirms and rates (1-5): RESOLVED → CLOSED.")
+async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.confirm(
+            conn,
+            _complaint_id(input.complaint_id),
+            rating=input.rating,
+            comment=input.comment,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(description="The reporter reopens: RESOLVED → IN_PROGRESS.")
+async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.reopen(
+            conn,
+            _complaint_id(input.complaint_id),
+            reason=input.reason,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(description="Close a RESOLVED complaint without the reporter's rating.")
+async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        return await workflow.close(
+            conn,
+            _complaint_id(input.complaint_id),
+            note=input.note,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(
+    description="Reject a RECEIVED complaint: spam, incomplete, not the province's authority, "
+    "or a duplicate (name the original with duplicateOfId)."
+)
+async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        duplicate_of = input.duplicate_of_id
+        return await workflow.reject(
+            conn,
+            _complaint_id(input.complaint_id),
+            reason=input.reason,
+            note=input.note,
+            duplicate_of_id=decode_id(duplicate_of, "Complaint", "duplicateOfId")
+            if duplicate_of
+            else None,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+@strawberry.mutation(description="Link a complaint to a programme work item, or unlink it.")
+async def link_complaint_to_work_item(
+    info: Info, input: inputs.LinkComplaintToWorkItemInput
+) -> ComplaintPayload:
+    async def command(conn: Connection) -> workflow.Outcome:
+        item = input.work_item_id
+        return await workflow.link_work_item(
+            conn,
+            _complaint_id(input.complaint_id),
+            work_item_id=decode_id(item, "WorkItem", "workItemId") if item else None,
+            expected_version=input.expected_version,
+            actor=info.context.actor,
+        )
+
+    return await _run(info, command)
+
+
+MUTATIONS = [
+    submit_complaint,
+    assign_complaint,
+    reassign_complaint,
+    record_follow_up,
+    resolve_complaint,
+    confirm_resolution,
+    reopen_complaint,
+    close_complaint,
+    reject_complaint,
+    link_complaint_to_work_item,
+]

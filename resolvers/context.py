@@ -1,0 +1,44 @@
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import strawberry
+
+from live.bus import EventBus
+from live.hub import EventHub
+from resolvers.loaders import Loaders
+
+if TYPE_CHECKING:
+    from kilas.settings import Settings
+
+# Set by a subscription for the event it is about to yield, so that the fields of that event
+# resolve through loaders shared by every subscriber of the batch, not a connection-long cache.
+_event_loaders: ContextVar[Loaders | None] = ContextVar("kilas_event_loaders", default=None)
+
+
+def use_event_loaders(loaders: Loaders) -> None:
+    _event_loaders.set(loaders)
+
+
+@dataclass
+class Context:
+    pool: asyncpg.Pool
+    bus: EventBus
+    hub: EventHub
+    settings: "Settings"
+    actor: str = "api"
+    request: Any = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def loaders(self) -> Loaders:
+        shared = _event_loaders.get()
+        if shared is not None:
+            return shared
+        if self._loaders is None:
+            self._loaders = Loaders(self.pool)
+        return self._loaders
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,106 @@
+"""Live subscriptions over graphql-transport-ws."""
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from db import events as events_db
+from live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
+from resolvers.context import Info, use_event_loaders
+from resolvers.loaders import Loaders
+from schema import inputs
+from schema.complaints import ComplaintEvent
+from schema.ids import decode_event_cursor, decode_id
+
+REPLAY_BATCH = 500
+
+
+class ResumeRequired(Exception):
+    """The subscriber fell too far behind; resubscribe with `after` set to the last cursor."""
+
+    def __init__(self, cursor: int) -> None:
+        super().__init__(
+            f"this subscription fell too far behind and was closed; resubscribe with after: "
+            f'"{cursor}" to continue without a gap'
+        )
+        self.extensions = {"code": "RESUME_REQUIRED", "resumeAfter": str(cursor)}
+
+
+def _event_filter(f: inputs.ComplaintEventFilter | None) -> EventFilter:
+    if f is None:
+        return EventFilter()
+    return EventFilter(
+        complaint_id=decode_id(f.complaint_id, "Complaint", "filter.complaintId")
+        if f.complaint_id
+        else None,
+        opd_id=decode_id(f.opd_id, "Opd", "filter.opdId") if f.opd_id else None,
+        region_code=f.region_code,
+        status=f.status.value if f.status else None,
+    )
+
+
+def _to_event(info: Info, delivery: Delivery) -> ComplaintEvent:
+    # Loaders are shared by every subscriber of the batch (each event's data is loaded once),
+    # and made anew per batch (a connection-long cache would serve stale data).
+    loaders = delivery.batch.shared.get("loaders")
+    if loaders is None:
+        loaders = delivery.batch.shared["loaders"] = Loaders(info.context.pool)
+        for complaint_id, row in delivery.batch.complaints.items():
+            loaders.complaint_by_id.prime(complaint_id, row)
+    use_event_loaders(loaders)
+    return ComplaintEvent.from_row(delivery.event)
+
+
+@strawberry.subscription(
+    description="Every event of complaints matching the filter, in cursor order. With `after` "
+    "(an event cursor), first replays the stored events after it, then continues live: no gap, "
+    "no duplicate. A subscriber that falls too far behind gets a RESUME_REQUIRED error with "
+    "the cursor to resume from."
+)
+async def complaint_events(
+    info: Info,
+    filter: inputs.ComplaintEventFilter | None = None,
+    after: str | None = None,
+) -> AsyncGenerator[ComplaintEvent, None]:
+    event_filter = _event_filter(filter)
+    cursor = decode_event_cursor(after) if after is not None else None
+    hub = info.context.hub
+    sub = hub.subscribe(event_filter)
+    try:
+        if cursor is None:
+            cursor = sub.start
+        while cursor < sub.start:
+            async with info.context.pool.acquire() as conn:
+                rows = await events_db.matching_events_between(
+                    conn,
+                    cursor,
+                    sub.start,
+                    complaint_id=event_filter.complaint_id,
+                    opd_id=event_filter.opd_id,
+                    region_code=event_filter.region_code,
+                    status=event_filter.status,
+                    limit=REPLAY_BATCH,
+                )
+                deliveries = await load_batch(conn, rows)
+            for delivery in deliveries:
+                yield _to_event(info, delivery)
+                cursor = delivery.id
+            if len(rows) < REPLAY_BATCH:
+                break
+        cursor = max(cursor, sub.start)
+        while True:
+            try:
+                live = await sub.next()
+            except SubscriberLagging:
+                raise ResumeRequired(cursor) from None
+            if live is None:
+                return
+            if live.id <= cursor:
+                continue
+            yield _to_event(info, live)
+            cursor = live.id
+    finally:
+        hub.unsubscribe(sub)
+
+
+SUBSCRIPTIONS = [complaint_events]

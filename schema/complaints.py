@@ -1,0 +1,297 @@
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import asyncpg
+import strawberry
+
+from db import events as events_db
+from domain import lifecycle
+from resolvers.context import Info
+from schema.enums import Channel, ComplaintEventType, ComplaintStatus, RejectionReason
+from schema.ids import decode_event_cursor, to_global_id, wib
+from schema.node import GeoPoint, Node, PageInfo
+from schema.reference import Category, Opd, Region, SlaPolicy
+
+if TYPE_CHECKING:
+    from schema.programmes import WorkItem
+
+MAX_TIMELINE_PAGE = 200
+
+
+@strawberry.type(description="Who reported the complaint (personal data).")
+class Reporter:
+    name: str | None
+    contact: str | None = strawberry.field(description="Phone number or e-mail address.")
+    handle: str | None = strawberry.field(description="Social-media handle, for social channels.")
+
+
+@strawberry.type(description="A citizen's complaint (aduan): one ticket from intake to closure.")
+class Complaint(Node):
+    db_id: strawberry.Private[int]
+    tracking_number: str = strawberry.field(description="Public tracking number for the reporter.")
+    channel: Channel
+    external_ref: str | None = strawberry.field(
+        description="The channel's own id (tweet id, message id); unique per channel."
+    )
+    anonymous: bool = strawberry.field(description="The reporter asked not to be identified.")
+    confidential: bool = strawberry.field(description="The complaint must not be public.")
+    reporter: Reporter | None
+    text: str
+    location: GeoPoint | None
+    media_urls: list[str]
+    status: ComplaintStatus
+    assigned_at: datetime | None
+    response_due_at: datetime | None = strawberry.field(
+        description="Deadline for the assigned OPD's first follow-up."
+    )
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    rating: int | None = strawberry.field(description="The reporter's rating, 1-5.")
+    rating_comment: str | None
+    rejection_reason: RejectionReason | None
+    version: int = strawberry.field(
+        description="Increases with every change; pass it as `expectedVersion` to mutations."
+    )
+    created_at: datetime
+    updated_at: datetime
+    category_code: strawberry.Private[str | None]
+    region_code: strawberry.Private[str]
+    opd_db_id: strawberry.Private[int | None]
+    sla_policy_db_id: strawberry.Private[int | None]
+    duplicate_of_db_id: strawberry.Private[int | None]
+    work_item_db_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "Complaint":
+        has_reporter = row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]
+        return cls(
+            id=strawberry.ID(to_global_id("Complaint", row["id"])),
+            db_id=row["id"],
+            tracking_number=row["tracking_number"],
+            channel=lifecycle.Channel(row["channel"]),
+            external_ref=row["external_ref"],
+            anonymous=row["anonymous"],
+            confidential=row["confidential"],
+            reporter=Reporter(
+                name=row["reporter_name"],
+                contact=row["reporter_contact"],
+                handle=row["reporter_handle"],
+            )
+            if has_reporter
+            else None,
+            text=row["text"],
+            location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
+            media_urls=list(row["media_urls"]),
+            status=lifecycle.Status(row["status"]),
+            assigned_at=wib(row["assigned_at"]),
+            response_due_at=wib(row["response_due_at"]),
+            resolution_due_at=wib(row["resolution_due_at"]),
+            first_response_at=wib(row["first_response_at"]),
+            resolved_at=wib(row["resolved_at"]),
+            closed_at=wib(row["closed_at"]),
+            rating=row["rating"],
+            rating_comment=row["rating_comment"],
+            rejection_reason=lifecycle.RejectionReason(row["rejection_reason"])
+            if row["rejection_reason"]
+            else None,
+            version=row["version"],
+            created_at=wib(row["created_at"]),  # type: ignore[arg-type]
+            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+            category_code=row["category_code"],
+            region_code=row["region_code"],
+            opd_db_id=row["opd_id"],
+            sla_policy_db_id=row["sla_policy_id"],
+            duplicate_of_db_id=row["duplicate_of_id"],
+            work_item_db_id=row["work_item_id"],
+        )
+
+    @strawberry.field
+    async def category(self, info: Info) -> Category | None:
+        if self.category_code is None:
+            return None
+        row = await info.context.loaders.category_by_code.load(self.category_code)
+        return Category.from_row(row) if row else None
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region_by_code.load(self.region_code)
+        assert row is not None
+        return Region.from_row(row)
+
+    @strawberry.field(description="The OPD the complaint is assigned to (disposition).")
+    async def opd(self, info: Info) -> Opd | None:
+        if self.opd_db_id is None:
+            return None
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+    @strawberry.field(description="The SLA policy version in force when it was first assigned.")
+    async def sla_policy(self, info: Info) -> SlaPolicy | None:
+        if self.sla_policy_db_id is None:
+            return None
+        row = await info.context.loaders.sla_policy_by_id.load(self.sla_policy_db_id)
+        return SlaPolicy.from_row(row) if row else None
+
+    @strawberry.field
+    async def duplicate_of(self, info: Info) -> "Complaint | None":
+        if self.duplicate_of_db_id is None:
+            return None
+        row = await info.context.loaders.complaint_by_id.load(self.duplicate_of_db_id)
+        return Complaint.from_row(row) if row else None
+
+    @strawberry.field(description="The programme work item (a scheduled fix) it is linked to.")
+    async def work_item(
+        self, info: Info
+    ) -> Annotated["WorkItem", strawberry.lazy("schema.programmes")] | None:
+        from schema.programmes import WorkItem
+
+        if self.work_item_db_id is None:
+            return None
+        row = await info.context.loaders.work_item_by_id.load(self.work_item_db_id)
+        return WorkItem.from_row(row) if row else None
+
+    @strawberry.field(description="The most recent event of this complaint.")
+    async def last_event(self, info: Info) -> "ComplaintEvent":
+        row = await info.context.loaders.last_event_by_complaint_id.load(self.db_id)
+        assert row is not None
+        return ComplaintEvent.from_row(row)
+
+    @strawberry.field(description="The complaint's history, oldest first, read from the event log.")
+    async def timeline(
+        self, info: Info, first: int = 50, after: str | None = None
+    ) -> "ComplaintEventConnection":
+        if not 1 <= first <= MAX_TIMELINE_PAGE:
+            from domain.errors import invalid
+
+            raise invalid("first", f"first must be between 1 and {MAX_TIMELINE_PAGE}")
+        start = decode_event_cursor(after) if after else 0
+        async with info.context.pool.acquire() as conn:
+            rows = await events_db.events_of_complaint(
+                conn, self.db_id, after=start, limit=first + 1
+            )
+        return ComplaintEventConnection.from_rows(rows, first)
+
+    @strawberry.field(description="What may happen next, by the status machine.")
+    def allowed_events(self) -> list[ComplaintEventType]:
+        return lifecycle.allowed_events(lifecycle.Status(self.status))
+
+
+@strawberry.type(description="One entry of the append-only event log.")
+class ComplaintEvent(Node):
+    db_id: strawberry.Private[int]
+    cursor: str = strawberry.field(
+        description="Position in the global event log; pass it as `after` to resume a "
+        "subscription without gaps or duplicates."
+    )
+    type: ComplaintEventType
+    from_status: ComplaintStatus | None
+    to_status: ComplaintStatus
+    actor: str
+    note: str | None = strawberry.field(
+        description="Follow-up message, resolution, reason or comment, as the event carries."
+    )
+    rating: int | None
+    version: int = strawberry.field(description="The complaint's version after this event.")
+    occurred_at: datetime
+    recorded_at: datetime
+    complaint_db_id: strawberry.Private[int]
+    opd_db_id: strawberry.Private[int | None]
+    from_opd_db_id: strawberry.Private[int | None]
+    region_code: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "ComplaintEvent":
+        data = row["data"] or {}
+        return cls(
+            id=strawberry.ID(to_global_id("ComplaintEvent", row["id"])),
+            db_id=row["id"],
+            cursor=str(row["id"]),
+            type=lifecycle.EventType(row["type"]),
+            from_status=lifecycle.Status(row["from_status"]) if row["from_status"] else None,
+            to_status=lifecycle.Status(row["to_status"]),
+            actor=row["actor"],
+            note=row["note"],
+            rating=data.get("rating"),
+            version=row["version"],
+            occurred_at=wib(row["occurred_at"]),  # type: ignore[arg-type]
+            recorded_at=wib(row["recorded_at"]),  # type: ignore[arg-type]
+            complaint_db_id=row["complaint_id"],
+            opd_db_id=row["opd_id"],
+            from_opd_db_id=row["from_opd_id"],
+            region_code=row["region_code"],
+        )
+
+    @strawberry.field
+    async def complaint(self, info: Info) -> Complaint:
+        row = await info.context.loaders.complaint_by_id.load(self.complaint_db_id)
+        assert row is not None
+        return Complaint.from_row(row)
+
+    @strawberry.field(description="The OPD holding the complaint after this event.")
+    async def opd(self, info: Info) -> Opd | None:
+        if self.opd_db_id is None:
+            return None
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+    @strawberry.field(description="For a re-assignment: the OPD that held it before.")
+    async def from_opd(self, info: Info) -> Opd | None:
+        if self.from_opd_db_id is None:
+            return None
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.from_opd_db_id))
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region_by_code.load(self.region_code)
+        assert row is not None
+        return Region.from_row(row)
+
+
+@strawberry.type
+class ComplaintEdge:
+    cursor: str
+    node: Complaint
+
+
+@strawberry.type
+class ComplaintConnection:
+    edges: list[ComplaintEdge]
+    page_info: PageInfo
+    count: strawberry.Private[object] = None
+
+    @strawberry.field
+    def nodes(self) -> list[Complaint]:
+        return [edge.node for edge in self.edges]
+
+    @strawberry.field(description="How many complaints match the filter (one extra query).")
+    async def total_count(self, info: Info) -> int:
+        assert callable(self.count)
+        value: int = await self.count()
+        return value
+
+
+@strawberry.type
+class ComplaintEventEdge:
+    cursor: str
+    node: ComplaintEvent
+
+
+@strawberry.type
+class ComplaintEventConnection:
+    edges: list[ComplaintEventEdge]
+    page_info: PageInfo
+
+    @strawberry.field
+    def nodes(self) -> list[ComplaintEvent]:
+        return [edge.node for edge in self.edges]
+
+    @classmethod
+    def from_rows(cls, rows: list[asyncpg.Record], first: int) -> "ComplaintEventConnection":
+        events = [ComplaintEvent.from_row(row) for row in rows[:first]]
+        return cls(
+            edges=[ComplaintEventEdge(cursor=e.cursor, node=e) for e in events],
+            page_info=PageInfo(
+                has_next_page=len(rows) > first,
+                end_cursor=events[-1].cursor if events else None,
+            ),
+        )

@@ -1,0 +1,72 @@
+"""Relay global object ids: base64 of "TypeName:key", opaque to clients."""
+
+import base64
+import binascii
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from domain.errors import invalid
+
+WIB = timezone(timedelta(hours=7), "WIB")
+
+
+def wib(value: datetime | None) -> datetime | None:
+    """Times are stored in UTC and shown in Asia/Jakarta (WIB, UTC+7, no daylight saving)."""
+    return value.astimezone(WIB) if value is not None else None
+
+
+def to_global_id(type_name: str, key: object) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def parse_global_id(value: str) -> tuple[str, str]:
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        type_name, _, key = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        type_name, key = "", ""
+    if not type_name or not key:
+        raise invalid("id", f"{value!r} is not a Kilas object id")
+    return type_name, key
+
+
+def decode_id(value: str, expected: str, field: str) -> int:
+    """The integer key of a global id of type `expected`, or an INVALID_INPUT error."""
+    try:
+        type_name, key = parse_global_id(value)
+        if type_name != expected:
+            raise ValueError
+        number = int(key)
+        if number <= 0 or number > 2**63 - 1:
+            raise ValueError
+    except ValueError:
+        raise invalid(field, f"{value!r} is not the id of a {expected}") from None
+    return number
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps([v.isoformat() if isinstance(v, datetime) else v for v in values])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_keyset_cursor(value: str) -> tuple[datetime, int]:
+    """A (timestamp, id) keyset cursor made by `encode_cursor`."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        stamp, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        moment = datetime.fromisoformat(stamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        if not isinstance(key, int):
+            raise ValueError
+        return moment, key
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise invalid("after", f"{value!r} is not a cursor of this connection") from None
+
+
+def decode_event_cursor(value: str, field: str = "after") -> int:
+    """Event cursors are the event log's ids, written as decimal strings."""
+    if not value.isdigit() or len(value) > 18:
+        raise invalid(field, f"{value!r} is not an event cursor")
+    return int(value)

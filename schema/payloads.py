@@ -1,0 +1,49 @@
+import strawberry
+
+from schema.complaints import Complaint, ComplaintEvent
+from schema.errors import UserError
+from schema.programmes import Programme, WorkItem
+from schema.reference import Opd, SocialAccount
+
+
+@strawberry.type
+class SubmitComplaintPayload:
+    complaint: Complaint | None = None
+    event: ComplaintEvent | None = None
+    created: bool = strawberry.field(
+        default=False,
+        description="False when this channel and external reference were submitted before and "
+        "the stored complaint is returned unchanged.",
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ComplaintPayload:
+    complaint: Complaint | None = None
+    event: ComplaintEvent | None = strawberry.field(default=None, description="The event written.")
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OpdPayload:
+    opd: Opd | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SocialAccountPayload:
+    social_account: SocialAccount | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ProgrammePayload:
+    programme: Programme | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class WorkItemPayload:
+    work_item: WorkItem | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

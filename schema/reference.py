@@ -1,0 +1,150 @@
+from datetime import datetime
+
+import asyncpg
+import strawberry
+
+from resolvers.context import Info
+from schema.enums import OpdKind, RegionType, SocialPlatform
+from schema.ids import to_global_id, wib
+from schema.node import GeoPoint, Node
+
+
+@strawberry.type(
+    description="One of the 35 regencies (kabupaten) and cities (kota) of Central Java."
+)
+class Region(Node):
+    code: str = strawberry.field(description="Kemendagri code, e.g. 33.74 for Kota Semarang.")
+    name: str
+    type: RegionType
+    seat: str = strawberry.field(description="The seat (ibu kota) of the regency or city.")
+    seat_location: GeoPoint
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "Region":
+        return cls(
+            id=strawberry.ID(to_global_id("Region", row["code"])),
+            code=row["code"],
+            name=row["name"],
+            type=RegionType(row["type"]),
+            seat=row["seat"],
+            seat_location=GeoPoint(lat=row["seat_lat"], lon=row["seat_lon"]),
+        )
+
+    @strawberry.field(description="Complaints in this region not yet resolved or rejected.")
+    async def open_complaints(self, info: Info) -> int:
+        return await info.context.loaders.open_count_by_region_code.load(self.code)
+
+
+@strawberry.type
+class OpdHead:
+    name: str
+    title: str | None
+
+
+@strawberry.type(description="An official social-media account of an OPD.")
+class SocialAccount(Node):
+    platform: SocialPlatform
+    handle: str
+    verified: bool = strawberry.field(description="The platform's verified mark (blue tick).")
+    opd_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "SocialAccount":
+        return cls(
+            id=strawberry.ID(to_global_id("SocialAccount", row["id"])),
+            platform=SocialPlatform(row["platform"]),
+            handle=row["handle"],
+            verified=row["verified"],
+            opd_db_id=row["opd_id"],
+        )
+
+    @strawberry.field
+    async def opd(self, info: Info) -> "Opd":
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+
+@strawberry.type(description="A provincial work unit (Organisasi Perangkat Daerah).")
+class Opd(Node):
+    db_id: strawberry.Private[int]
+    slug: str
+    short_name: str
+    name: str
+    kind: OpdKind
+    head: OpdHead | None
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record | None) -> "Opd":
+        assert row is not None
+        head = OpdHead(name=row["head_name"], title=row["head_title"]) if row["head_name"] else None
+        return cls(
+            id=strawberry.ID(to_global_id("Opd", row["id"])),
+            db_id=row["id"],
+            slug=row["slug"],
+            short_name=row["short_name"],
+            name=row["name"],
+            kind=OpdKind(row["kind"]),
+            head=head,
+            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+        )
+
+    @strawberry.field
+    async def social_accounts(self, info: Info) -> list[SocialAccount]:
+        rows = await info.context.loaders.social_accounts_by_opd_id.load(self.db_id)
+        return [SocialAccount.from_row(row) for row in rows]
+
+    @strawberry.field(description="Categories this OPD handles by default.")
+    async def categories(self, info: Info) -> list["Category"]:
+        rows = await info.context.loaders.categories_by_opd_id.load(self.db_id)
+        return [Category.from_row(row) for row in rows]
+
+    @strawberry.field(description="Complaints assigned to this OPD and not yet resolved.")
+    async def open_backlog(self, info: Info) -> int:
+        return await info.context.loaders.open_backlog_by_opd_id.load(self.db_id)
+
+
+@strawberry.type(description="What a complaint is about, and who handles it by default.")
+class Category(Node):
+    code: str
+    name: str
+    name_en: str
+    resolution_hours: int | None = strawberry.field(
+        description="This category's resolution deadline; null means the policy's default."
+    )
+    default_opd_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "Category":
+        return cls(
+            id=strawberry.ID(to_global_id("Category", row["code"])),
+            code=row["code"],
+            name=row["name"],
+            name_en=row["name_en"],
+            resolution_hours=row["resolution_hours"],
+            default_opd_db_id=row["default_opd_id"],
+        )
+
+    @strawberry.field
+    async def default_opd(self, info: Info) -> Opd:
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.default_opd_db_id))
+
+
+@strawberry.type(
+    description="A version of the SLA policy. A complaint keeps the version in force when it "
+    "was first assigned, so a new version never rewrites history."
+)
+class SlaPolicy(Node):
+    name: str
+    effective_from: datetime
+    response_hours: int = strawberry.field(description="Assignment → first follow-up.")
+    resolution_hours: int = strawberry.field(description="Assignment → resolution (default).")
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "SlaPolicy":
+        return cls(
+            id=strawberry.ID(to_global_id("SlaPolicy", row["id"])),
+            name=row["name"],
+            effective_from=wib(row["effective_from"]),  # type: ignore[arg-type]
+            response_hours=row["response_hours"],
+            resolution_hours=row["resolution_hours"],
+        )

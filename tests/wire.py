@@ -1,0 +1,160 @@
+"""Talking to a real Kilas over real HTTP and WebSocket connections."""
+
+import asyncio
+import contextlib
+import json
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+import websockets
+
+from app import create_app
+from db.pool import QueryLogger
+from kilas.settings import Settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@dataclass
+class RunningServer:
+    port: int
+    settings: Settings
+    app: Any
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/graphql"
+
+
+@contextlib.asynccontextmanager
+async def start_server(
+    database_url: str,
+    *,
+    broadcast_url: str = "memory://",
+    query_logger: QueryLogger | None = None,
+    **overrides: Any,
+) -> AsyncIterator[RunningServer]:
+    settings = Settings(
+        database_url=database_url,
+        broadcast_url=broadcast_url,
+        env="test",
+        event_poll_interval=overrides.pop("event_poll_interval", 0.5),
+        **overrides,
+    )
+    app = create_app(settings, query_logger=query_logger)
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.02)
+    try:
+        yield RunningServer(port, settings, app)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
+
+
+async def gql(
+    url: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> dict[str, Any]:
+    """POST a GraphQL request; return the whole response body (data and errors)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if client is None:
+            client = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+        response = await client.post(url, json={"query": query, "variables": variables or {}})
+        body: dict[str, Any] = response.json()
+        return body
+
+
+async def gql_data(url: str, query: str, variables: dict[str, Any] | None = None, **kw: Any) -> Any:
+    """POST and assert the response has no errors; return its data."""
+    body = await gql(url, query, variables, **kw)
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+@dataclass
+class WsClient:
+    """A graphql-transport-ws client on a real WebSocket."""
+
+    ws: Any
+    buffered: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def connect(
+        cls, url: str, payload: dict[str, Any] | None = None
+    ) -> AsyncIterator["WsClient"]:
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
+            ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert ack["type"] == "connection_ack", ack
+            yield cls(ws)
+
+    async def subscribe(
+        self, op_id: str, query: str, variables: dict[str, Any] | None = None
+    ) -> None:
+        await self.ws.send(
+            json.dumps(
+                {
+                    "id": op_id,
+                    "type": "subscribe",
+                    "payload": {"query": query, "variables": variables or {}},
+                }
+            )
+        )
+
+    async def complete(self, op_id: str) -> None:
+        await self.ws.send(json.dumps({"id": op_id, "type": "complete"}))
+
+    async def message(self, op_id: str, timeout: float = 10) -> dict[str, Any]:
+        """The next message (next, error or complete) for one operation; pings are answered."""
+        if self.buffered.get(op_id):
+            return self.buffered[op_id].pop(0)
+        while True:
+            raw = await asyncio.wait_for(self.ws.recv(), timeout)
+            message = json.loads(raw)
+            if message["type"] == "ping":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message.get("id") == op_id:
+                return message
+            self.buffered.setdefault(message.get("id", ""), []).append(message)
+
+    async def next_data(self, op_id: str, timeout: float = 10) -> dict[str, Any]:
+        message = await self.message(op_id, timeout)
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message["payload"]
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+    async def nothing_more(self, op_id: str, wait: float = 0.5) -> bool:
+        try:
+            message = await self.message(op_id, wait)
+        except TimeoutError:
+            return True
+        self.buffered.setdefault(op_id, []).insert(0, message)
+        return False
