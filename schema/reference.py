@@ -85,7 +85,7 @@ class Opd(Node):
             name=row["name"],
             kind=OpdKind(row["kind"]),
             head=head,
-            updated_at=wib(row["updated_at"]),  # type: ignore[arg-type]
+            updated_at=wib(row["updated_at"]),
         )
 
     @strawberry.field
@@ -144,7 +144,7 @@ class SlaPolicy(Node):
         return cls(
             id=strawberry.ID(to_global_id("SlaPolicy", row["id"])),
             name=row["name"],
-            effective_from=wib(row["effective_from"]),  # type: ignore[arg-type]
+            effective_from=wib(row["effective_from"]),
             response_hours=row["response_hours"],
             resolution_hours=row["resolution_hours"],
         )
