@@ -1,0 +1,147 @@
+"""Fan-out benchmark: one Kilas process, N idle WebSocket subscribers, a stream of mutations.
+
+Measures, for each configuration, the server's resident memory per subscriber and the time from
+a mutation's HTTP response to the moment every subscriber has received its event. The baseline
+is uvicorn's default (permessage-deflate on); Kilas serves with it off.
+
+    python bench/fanout.py --subscribers 500 --events 30
+
+Needs a PostgreSQL: KILAS_BENCH_DATABASE_URL (a database it may create others on), or the
+embedded server in a temporary directory.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import websockets
+
+SERVER = """
+import sys, uvicorn
+from app import create_app
+from kilas.settings import Settings
+uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level="warning")),
+            host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
+            ws_per_message_deflate=sys.argv[3] == "on", ws_max_queue=64)
+"""
+SUBSCRIPTION = "subscription { complaintEvents { cursor type complaint { trackingNumber status " \
+    "region { name } opd { shortName } } } }"
+SUBMIT = 'mutation($n: String!) { submitComplaint(input: {channel: WEB, externalRef: $n, ' \
+    'text: "Lampu jalan mati di depan pasar", regionCode: "33.74", categoryCode: "ENERGI"}) ' \
+    "{ errors { code } } }"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def run(database_url: str, deflate: str, subscribers: int, events: int, port: int) -> dict:
+    root = Path(__file__).resolve().parent.parent
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER, database_url, str(port), deflate], cwd=root
+    )
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            before = rss_kib(server.pid)
+            sockets = []
+            compression = "deflate" if deflate == "on" else None
+            for i in range(subscribers):
+                ws = await websockets.connect(
+                    f"ws://127.0.0.1:{port}/graphql",
+                    subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                    compression=compression,
+                    max_queue=None,
+                )
+                await ws.send(json.dumps({"type": "connection_init"}))
+                await ws.recv()
+                await ws.send(
+                    json.dumps({"id": str(i), "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+                )
+                sockets.append(ws)
+            await asyncio.sleep(1.0)
+            after = rss_kib(server.pid)
+            latencies = []
+            for n in range(events):
+                start = time.perf_counter()
+                body = (
+                    await client.post(
+                        f"http://127.0.0.1:{port}/graphql",
+                        json={"query": SUBMIT, "variables": {"n": secrets.token_hex(8)}},
+                    )
+                ).json()
+                assert body["data"]["submitComplaint"]["errors"] == [], body
+                await asyncio.gather(*(ws.recv() for ws in sockets))
+                latencies.append((time.perf_counter() - start) * 1000)
+            for ws in sockets:
+                await ws.close()
+        latencies.sort()
+        return {
+            "deflate": deflate,
+            "subscribers": subscribers,
+            "kib_per_subscriber": round((after - before) / subscribers, 1),
+            "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+        }
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+async def fresh_database(admin_url: str) -> tuple[str, str]:
+    name = f"kilas_bench_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f"CREATE DATABASE {name}")
+    await conn.close()
+    return name, urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--subscribers", type=int, default=300)
+    parser.add_argument("--events", type=int, default=20)
+    parser.add_argument("--port", type=int, default=8191)
+    args = parser.parse_args()
+    admin_url = os.environ.get("KILAS_BENCH_DATABASE_URL")
+    embedded = None
+    if admin_url is None:
+        from db.embedded import EmbeddedPostgres
+
+        tmp = tempfile.mkdtemp(prefix="kilas-bench-")
+        os.chmod(tmp, 0o755)
+        embedded = EmbeddedPostgres(Path(tmp))
+        admin_url = embedded.start()
+    try:
+        for deflate in ("on", "off"):
+            name, url = await fresh_database(admin_url)
+            result = await run(url, deflate, args.subscribers, args.events, args.port)
+            label = "baseline (uvicorn default)" if deflate == "on" else "kilas"
+            print(f"{label:28} {json.dumps(result)}", flush=True)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
