@@ -35,11 +35,15 @@ uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level=
             host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
             ws_per_message_deflate=sys.argv[3] == "on", ws_max_queue=64)
 """
-SUBSCRIPTION = "subscription { complaintEvents { cursor type complaint { trackingNumber status " \
+SUBSCRIPTION = (
+    "subscription { complaintEvents { cursor type complaint { trackingNumber status "
     "region { name } opd { shortName } } } }"
-SUBMIT = 'mutation($n: String!) { submitComplaint(input: {channel: WEB, externalRef: $n, ' \
-    'text: "Lampu jalan mati di depan pasar", regionCode: "33.74", categoryCode: "ENERGI"}) ' \
+)
+SUBMIT = (
+    "mutation($n: String!) { submitComplaint(input: {channel: WEB, externalRef: $n, "
+    'text: "Lampu jalan mati di depan pasar", regionCode: "33.74", categoryCode: "ENERGI"}) '
     "{ errors { code } } }"
+)
 
 
 def rss_kib(pid: int) -> int:
@@ -77,13 +81,15 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
                 await ws.send(json.dumps({"type": "connection_init"}))
                 await ws.recv()
                 await ws.send(
-                    json.dumps({"id": str(i), "type": "subscribe", "payload": {"query": SUBSCRIPTION}})
+                    json.dumps(
+                        {"id": str(i), "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
+                    )
                 )
                 sockets.append(ws)
             await asyncio.sleep(1.0)
             after = rss_kib(server.pid)
             latencies = []
-            for n in range(events):
+            for _ in range(events):
                 start = time.perf_counter()
                 body = (
                     await client.post(
@@ -109,12 +115,12 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
         server.wait(20)
 
 
-async def fresh_database(admin_url: str) -> tuple[str, str]:
+async def fresh_database(admin_url: str) -> str:
     name = f"kilas_bench_{secrets.token_hex(4)}"
     conn = await asyncpg.connect(admin_url)
     await conn.execute(f"CREATE DATABASE {name}")
     await conn.close()
-    return name, urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
 async def main() -> None:
@@ -134,7 +140,7 @@ async def main() -> None:
         admin_url = embedded.start()
     try:
         for deflate in ("on", "off"):
-            name, url = await fresh_database(admin_url)
+            url = await fresh_database(admin_url)
             result = await run(url, deflate, args.subscribers, args.events, args.port)
             label = "baseline (uvicorn default)" if deflate == "on" else "kilas"
             print(f"{label:28} {json.dumps(result)}", flush=True)

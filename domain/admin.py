@@ -57,12 +57,18 @@ async def create_opd(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record
 
 
 async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> asyncpg.Record:
-    limits = {"short_name": 80, "name": 300, "head_name": 200, "head_title": 200}
+    # Per column: the input field that errors name, its length limit, whether it is required.
+    rules = {
+        "short_name": ("shortName", 80, True),
+        "name": ("name", 300, True),
+        "head_name": ("headName", 200, False),
+        "head_title": ("headTitle", 200, False),
+    }
     clean: dict[str, Any] = {}
     for key, value in fields.items():
-        if key in limits:
-            required = key in ("short_name", "name")
-            clean[key] = _text(value, key, limits[key], required=required)
+        if key in rules:
+            field, limit, required = rules[key]
+            clean[key] = _text(value, field, limit, required=required)
         else:
             clean[key] = value
     row = await reference_db.update_opd(conn, opd_id, clean)

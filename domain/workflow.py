@@ -172,7 +172,7 @@ async def _locked(
 ) -> asyncpg.Record:
     row = await complaints_db.lock_complaint(conn, complaint_id)
     if row is None:
-        raise not_found("complaint", complaint_id, "id")
+        raise not_found("complaint", complaint_id, "complaintId")
     if expected_version is not None and row["version"] != expected_version:
         raise DomainError(
             ErrorCode.STALE_VERSION,
@@ -297,7 +297,7 @@ async def assign(
         event,
         expected_version=expected_version,
         actor=actor,
-        note=_clean_note(note, "note", required=reassign),
+        note=_clean_note(note, "reason" if reassign else "note", required=reassign),
         at=at,
         changes=changes,
         data={

@@ -1,5 +1,7 @@
 """Read-side root fields."""
 
+from datetime import UTC, datetime
+
 import strawberry
 
 from db import complaints as complaints_db
@@ -18,6 +20,8 @@ from schema.complaints import (
 )
 from schema.enums import ComplaintOrder
 from schema.ids import (
+    WIB,
+    database_id,
     decode_event_cursor,
     decode_id,
     decode_keyset_cursor,
@@ -37,6 +41,18 @@ def _page_size(info: Info, first: int | None) -> int:
     return size
 
 
+def _moment(value: datetime | None, field: str) -> datetime | None:
+    """A filter time; one written without an offset is read in WIB, as the API shows times."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise invalid(field, f"{field} is out of range") from None
+
+
 def complaint_filter(f: inputs.ComplaintFilter | None) -> complaints_db.ComplaintFilter:
     if f is None:
         return complaints_db.ComplaintFilter()
@@ -49,8 +65,8 @@ def complaint_filter(f: inputs.ComplaintFilter | None) -> complaints_db.Complain
         region_code=f.region_code,
         category_code=f.category_code,
         channels=[c.value for c in f.channel] if f.channel else None,
-        created_from=f.created_from,
-        created_before=f.created_before,
+        created_from=_moment(f.created_from, "filter.createdFrom"),
+        created_before=_moment(f.created_before, "filter.createdBefore"),
         search=search or None,
         work_item_id=decode_id(f.work_item_id, "WorkItem", "filter.workItemId")
         if f.work_item_id
@@ -68,7 +84,7 @@ async def complaints(
 ) -> ComplaintConnection:
     size = _page_size(info, first)
     where = complaint_filter(filter)
-    cursor = decode_keyset_cursor(after) if after else None
+    cursor = decode_keyset_cursor(after, order_by.value) if after is not None else None
     column, _ = complaints_db.ORDERINGS[order_by.value]
     pool = info.context.pool
     async with pool.acquire() as conn:
@@ -81,7 +97,10 @@ async def complaints(
             return await complaints_db.count_complaints(conn, where)
 
     edges = [
-        ComplaintEdge(cursor=encode_cursor([row[column], row["id"]]), node=Complaint.from_row(row))
+        ComplaintEdge(
+            cursor=encode_cursor([order_by.value, row[column], row["id"]]),
+            node=Complaint.from_row(row),
+        )
         for row in rows[:size]
     ]
     return ComplaintConnection(
@@ -105,7 +124,7 @@ async def complaint_events(
     info: Info, first: int | None = None, after: str | None = None
 ) -> ComplaintEventConnection:
     size = _page_size(info, first)
-    start = decode_event_cursor(after) if after else 0
+    start = decode_event_cursor(after) if after is not None else 0
     async with info.context.pool.acquire() as conn:
         rows = await events_db.events_after(conn, start, size + 1)
     return ComplaintEventConnection.from_rows(rows, size)
@@ -120,7 +139,7 @@ async def opds(info: Info) -> list[Opd]:
 @strawberry.field
 async def opd(info: Info, slug: str) -> Opd | None:
     async with info.context.pool.acquire() as conn:
-        row = await reference_db.opd_by_slug(conn, slug)
+        row = await reference_db.opd_by_slug(conn, slug.strip().lower())
     return Opd.from_row(row) if row else None
 
 
@@ -157,7 +176,7 @@ async def programmes(
 ) -> ProgrammeConnection:
     size = _page_size(info, first)
     f = filter or inputs.ProgrammeFilter()
-    after_id = decode_id(after, "Programme", "after") if after else None
+    after_id = decode_id(after, "Programme", "after") if after is not None else None
     async with info.context.pool.acquire() as conn:
         rows = await programmes_db.list_programmes(
             conn,
@@ -196,9 +215,9 @@ async def _node(info: Info, type_name: str, key: str) -> Node | None:
             return Region.from_row(region_row) if region_row else None
         category_row = await loaders.category_by_code.load(key)
         return Category.from_row(category_row) if category_row else None
-    if not key.isdigit():
+    number = database_id(key)
+    if number is None:
         return None
-    number = int(key)
     if type_name == "SocialAccount":
         async with info.context.pool.acquire() as conn:
             rows = await reference_db.social_accounts_by_ids(conn, [number])

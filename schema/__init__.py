@@ -9,6 +9,7 @@ from strawberry.tools import create_type
 
 from resolvers import admin_mutations, complaint_mutations, queries, subscriptions
 from schema.complaints import Complaint, ComplaintEvent
+from schema.extensions import RejectNulCharacters
 from schema.programmes import Programme, WorkItem
 from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
@@ -32,6 +33,7 @@ def build_schema(*, production: bool = False) -> Schema:
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        RejectNulCharacters,
     ]
     if production:
         extensions.append(lambda: MaskErrors(should_mask_error=_unexpected))

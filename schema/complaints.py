@@ -165,7 +165,7 @@ class Complaint(Node):
             from domain.errors import invalid
 
             raise invalid("first", f"first must be between 1 and {MAX_TIMELINE_PAGE}")
-        start = decode_event_cursor(after) if after else 0
+        start = decode_event_cursor(after) if after is not None else 0
         async with info.context.pool.acquire() as conn:
             rows = await events_db.events_of_complaint(
                 conn, self.db_id, after=start, limit=first + 1

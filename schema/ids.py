@@ -6,9 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, overload
 
-from domain.errors import invalid
+from domain.errors import DomainError, invalid
 
 WIB = timezone(timedelta(hours=7), "WIB")
+MAX_BIGINT = 2**63 - 1
 
 
 @overload
@@ -35,17 +36,23 @@ def parse_global_id(value: str) -> tuple[str, str]:
     return type_name, key
 
 
+def database_id(key: str) -> int | None:
+    """A positive bigint written in ASCII digits, or None ("²" passes str.isdigit, for one)."""
+    if not (key.isascii() and key.isdigit()) or len(key) > 19:
+        return None
+    number = int(key)
+    return number if 0 < number <= MAX_BIGINT else None
+
+
 def decode_id(value: str, expected: str, field: str) -> int:
     """The integer key of a global id of type `expected`, or an INVALID_INPUT error."""
     try:
         type_name, key = parse_global_id(value)
-        if type_name != expected:
-            raise ValueError
-        number = int(key)
-        if number <= 0 or number > 2**63 - 1:
-            raise ValueError
-    except ValueError:
-        raise invalid(field, f"{value!r} is not the id of a {expected}") from None
+    except DomainError:
+        type_name, key = "", ""
+    number = database_id(key) if type_name == expected else None
+    if number is None:
+        raise invalid(field, f"{value!r} is not the id of a {expected}")
     return number
 
 
@@ -54,15 +61,16 @@ def encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_keyset_cursor(value: str) -> tuple[datetime, int]:
-    """A (timestamp, id) keyset cursor made by `encode_cursor`."""
+def decode_keyset_cursor(value: str, ordering: str) -> tuple[datetime, int]:
+    """A (timestamp, id) keyset cursor made by `encode_cursor([ordering, timestamp, id])`;
+    a cursor of another ordering is refused rather than silently misread."""
     try:
         padded = value + "=" * (-len(value) % 4)
-        stamp, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        order, stamp, key = json.loads(base64.urlsafe_b64decode(padded.encode()))
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        if not isinstance(key, int):
+        if order != ordering or type(key) is not int or not 0 < key <= MAX_BIGINT:
             raise ValueError
         return moment, key
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
@@ -71,6 +79,9 @@ def decode_keyset_cursor(value: str) -> tuple[datetime, int]:
 
 def decode_event_cursor(value: str, field: str = "after") -> int:
     """Event cursors are the event log's ids, written as decimal strings."""
-    if not value.isdigit() or len(value) > 18:
+    if value == "0":
+        return 0
+    number = database_id(value)
+    if number is None:
         raise invalid(field, f"{value!r} is not an event cursor")
-    return int(value)
+    return number

@@ -1,0 +1,183 @@
+"""Helpers shared by the API tests: global ids, whole-database snapshots, and data set up the
+way a client would (over HTTP) or, for bulk, through the domain layer."""
+
+import functools
+import ssl
+from typing import Any
+
+import asyncpg
+import httpx
+
+from schema.ids import to_global_id
+from tests import ops
+from tests.wire import gql
+
+# Every table a mutation may write, with the order that makes a dump comparable.
+TABLES = {
+    "complaints": "id",
+    "complaint_events": "id",
+    "opds": "id",
+    "opd_social_accounts": "id",
+    "programmes": "id",
+    "work_items": "id",
+    "categories": "code",
+    "regions": "code",
+    "sla_policies": "id",
+}
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def http_client() -> httpx.AsyncClient:
+    """A client that is cheap to make: a default httpx client loads the CA store (~80 ms)."""
+    return httpx.AsyncClient(timeout=30, trust_env=False, verify=_tls())
+
+
+async def post(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST a GraphQL request; the whole response body (data and errors)."""
+    async with http_client() as client:
+        return await gql(url, query, variables, client=client)
+
+
+async def data_of(url: str, query: str, variables: dict[str, Any] | None = None) -> Any:
+    """POST and assert the response has no errors; return its data."""
+    body = await post(url, query, variables)
+    assert "errors" not in body, body["errors"]
+    return body["data"]
+
+
+async def submit(url: str, **overrides: Any) -> dict[str, Any]:
+    """Like `ops.submit`, on a cheap client."""
+    data = await data_of(url, ops.SUBMIT, {"input": ops.complaint_input(**overrides)})
+    payload: dict[str, Any] = data["submitComplaint"]
+    assert payload["errors"] == [], payload["errors"]
+    return payload
+
+
+async def act(url: str, name: str, **input: Any) -> dict[str, Any]:
+    """Like `ops.act`: run a lifecycle mutation, return its payload."""
+    data = await data_of(url, ops.mutation(name), {"input": input})
+    payload: dict[str, Any] = data[name]
+    return payload
+
+
+async def act_ok(url: str, name: str, **input: Any) -> dict[str, Any]:
+    payload = await act(url, name, **input)
+    assert payload["errors"] == [], payload["errors"]
+    return payload
+
+
+def global_id(type_name: str, key: object) -> str:
+    return to_global_id(type_name, key)
+
+
+async def dump(pool: asyncpg.Pool) -> dict[str, Any]:
+    """Every row of every table, as JSON: equal dumps mean nothing was written."""
+    snapshot: dict[str, Any] = {}
+    async with pool.acquire() as conn:
+        for table, order in TABLES.items():
+            snapshot[table] = await conn.fetchval(
+                f"SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY t.{order}), '[]'::jsonb) "
+                f"FROM {table} t"
+            )
+    return snapshot
+
+
+OPD_BY_SLUG = "query Opd($slug: String!) { opd(slug: $slug) { id shortName } }"
+
+
+async def opd_id(url: str, slug: str) -> str:
+    data = await data_of(url, OPD_BY_SLUG, {"slug": slug})
+    assert data["opd"] is not None, f"no OPD {slug}"
+    value: str = data["opd"]["id"]
+    return value
+
+
+CREATE_PROGRAMME = """
+mutation CreateProgramme($input: CreateProgrammeInput!) {
+  createProgramme(input: $input) {
+    programme { id code name fiscalYear status predecessor { code } }
+    errors { code message field }
+  }
+}
+"""
+
+CREATE_WORK_ITEM = """
+mutation CreateWorkItem($input: CreateWorkItemInput!) {
+  createWorkItem(input: $input) {
+    workItem { id name progressPct status region { code } programme { code } }
+    errors { code message field }
+  }
+}
+"""
+
+
+async def create_programme(url: str, **overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "code": "JALAN-CANTIK-2025",
+        "name": "Jalan Cantik",
+        "ownerOpdId": await opd_id(url, "dpubmck"),
+        "fiscalYear": 2025,
+        "budgetIdr": "750000000000",
+        "target": "2400",
+        "unit": "km",
+    }
+    value.update(overrides)
+    data = await data_of(url, CREATE_PROGRAMME, {"input": value})
+    payload: dict[str, Any] = data["createProgramme"]
+    assert payload["errors"] == [], payload["errors"]
+    programme: dict[str, Any] = payload["programme"]
+    return programme
+
+
+async def create_work_item(url: str, programme_id: str, **overrides: Any) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "programmeId": programme_id,
+        "name": "Rekonstruksi ruas Kudus–Pati km 5–9",
+        "regionCode": "33.19",
+        "roadSegment": "Kudus–Pati",
+        "location": {"lat": -6.78, "lon": 110.9},
+        "lengthKm": "4.2",
+    }
+    value.update(overrides)
+    data = await data_of(url, CREATE_WORK_ITEM, {"input": value})
+    payload: dict[str, Any] = data["createWorkItem"]
+    assert payload["errors"] == [], payload["errors"]
+    item: dict[str, Any] = payload["workItem"]
+    return item
+
+
+# The lifecycle path to each status, as (mutation, input) steps after the submission.
+PATHS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "RECEIVED": [],
+    "ASSIGNED": [("assignComplaint", {})],
+    "IN_PROGRESS": [
+        ("assignComplaint", {}),
+        ("recordFollowUp", {"message": "Tim UPT meninjau lokasi."}),
+    ],
+    "RESOLVED": [
+        ("assignComplaint", {}),
+        ("recordFollowUp", {"message": "Tim UPT meninjau lokasi."}),
+        ("resolveComplaint", {"resolution": "Lubang sudah ditambal."}),
+    ],
+    "CLOSED": [
+        ("assignComplaint", {}),
+        ("recordFollowUp", {"message": "Tim UPT meninjau lokasi."}),
+        ("resolveComplaint", {"resolution": "Lubang sudah ditambal."}),
+        ("confirmResolution", {"rating": 4, "comment": "Terima kasih."}),
+    ],
+    "REJECTED": [("rejectComplaint", {"reason": "SPAM"})],
+}
+
+
+async def complaint_in(url: str, status: str, **submit_overrides: Any) -> dict[str, Any]:
+    """A new complaint brought to `status` through the API; returns its latest payload."""
+    payload = await submit(url, **submit_overrides)
+    complaint: dict[str, Any] = payload["complaint"]
+    for name, input in PATHS[status]:
+        complaint = (await act_ok(url, name, complaintId=complaint["id"], **input))["complaint"]
+    assert complaint["status"] == status
+    return complaint
