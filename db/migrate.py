@@ -35,6 +35,9 @@ def load_migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
             raise MigrationError(f"migration file name {path.name!r} is not NNNN_name.sql")
         migrations.append(Migration(int(match[1]), match[2], path.read_text()))
     versions = [m.version for m in migrations]
+    duplicates = sorted({v for v in versions if versions.count(v) > 1})
+    if duplicates:
+        raise MigrationError(f"two migration files share the number(s) {duplicates}")
     if versions != list(range(1, len(versions) + 1)):
         raise MigrationError(f"migration numbers must run 1..n without gaps, found {versions}")
     return migrations

@@ -4,8 +4,12 @@ locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.config import Config
+
+# The event buses live/bus.py knows; checked here so that a typo stops Kilas before it starts.
+BROADCAST_SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql")
 
 
 @dataclass(frozen=True)
@@ -67,11 +71,22 @@ class Settings:
         return replace(settings, **{k: v for k, v in overrides.items() if k in known})
 
     def check(self) -> None:
+        if self.max_page_size < 1:
+            raise ValueError(f"KILAS_MAX_PAGE_SIZE must be at least 1 (got {self.max_page_size})")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("KILAS_DEFAULT_PAGE_SIZE must be between 1 and KILAS_MAX_PAGE_SIZE")
+        if not 1 <= self.db_pool_min <= self.db_pool_max:
+            raise ValueError("KILAS_DB_POOL_MIN must be at least 1 and at most KILAS_DB_POOL_MAX")
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"KILAS_PORT must be a TCP port, 0-65535 (got {self.port})")
         if self.subscriber_queue_size < 10:
             raise ValueError("KILAS_SUBSCRIBER_QUEUE_SIZE must be at least 10")
         if self.event_poll_interval <= 0:
             raise ValueError("KILAS_EVENT_POLL_INTERVAL must be positive")
         if self.env not in ("development", "production", "test"):
             raise ValueError("KILAS_ENV must be development, production or test")
+        if (urlsplit(self.broadcast_url).scheme or self.broadcast_url) not in BROADCAST_SCHEMES:
+            raise ValueError(
+                "KILAS_BROADCAST_URL must be memory://, redis://host:port/db or postgres:// "
+                f"(got {self.broadcast_url!r})"
+            )
