@@ -1,16 +1,13 @@
 """Helpers shared by the API tests: global ids, whole-database snapshots, and data set up the
 way a client would (over HTTP) or, for bulk, through the domain layer."""
 
-import functools
-import ssl
 from typing import Any
 
 import asyncpg
-import httpx
 
 from schema.ids import to_global_id
 from tests import ops
-from tests.wire import gql
+from tests.wire import gql, gql_data
 
 # Every table a mutation may write, with the order that makes a dump comparable.
 TABLES = {
@@ -26,48 +23,12 @@ TABLES = {
 }
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    return ssl.create_default_context()
-
-
-def http_client() -> httpx.AsyncClient:
-    """A client that is cheap to make: a default httpx client loads the CA store (~80 ms)."""
-    return httpx.AsyncClient(timeout=30, trust_env=False, verify=_tls())
-
-
-async def post(url: str, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """POST a GraphQL request; the whole response body (data and errors)."""
-    async with http_client() as client:
-        return await gql(url, query, variables, client=client)
-
-
-async def data_of(url: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    """POST and assert the response has no errors; return its data."""
-    body = await post(url, query, variables)
-    assert "errors" not in body, body["errors"]
-    return body["data"]
-
-
-async def submit(url: str, **overrides: Any) -> dict[str, Any]:
-    """Like `ops.submit`, on a cheap client."""
-    data = await data_of(url, ops.SUBMIT, {"input": ops.complaint_input(**overrides)})
-    payload: dict[str, Any] = data["submitComplaint"]
-    assert payload["errors"] == [], payload["errors"]
-    return payload
-
-
-async def act(url: str, name: str, **input: Any) -> dict[str, Any]:
-    """Like `ops.act`: run a lifecycle mutation, return its payload."""
-    data = await data_of(url, ops.mutation(name), {"input": input})
-    payload: dict[str, Any] = data[name]
-    return payload
-
-
-async def act_ok(url: str, name: str, **input: Any) -> dict[str, Any]:
-    payload = await act(url, name, **input)
-    assert payload["errors"] == [], payload["errors"]
-    return payload
+# The API tests share the wire helpers under the names they read best with.
+post = gql
+data_of = gql_data
+submit = ops.submit
+act = ops.act
+act_ok = ops.act_ok
 
 
 def global_id(type_name: str, key: object) -> str:

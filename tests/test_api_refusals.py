@@ -17,12 +17,11 @@ from tests._api_helpers import (
     data_of,
     dump,
     global_id,
-    http_client,
     opd_id,
     post,
     submit,
 )
-from tests.wire import RunningServer
+from tests.wire import RunningServer, http_client
 
 ALLOWED_EVENTS = "query Allowed($id: ID!) { node(id: $id) { ... on Complaint { allowedEvents } } }"
 
