@@ -49,14 +49,12 @@ class RedisPubSubBackend(BroadcastBackend):
         return await self._queue.get()
 
     async def _read(self) -> None:
-        delay = 0.1
         while True:
             try:
                 if not self._pubsub.subscribed:
                     await asyncio.sleep(0.05)
                     continue
                 message = await self._pubsub.get_message(timeout=1.0)
-                delay = 0.1
                 if message is not None and message["type"] == "message":
                     data = message["data"]
                     text = data.decode() if isinstance(data, bytes) else str(data)
@@ -66,12 +64,21 @@ class RedisPubSubBackend(BroadcastBackend):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("redis bus connection lost (%s); reconnecting in %.1fs", exc, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-                await self._resubscribe()
+                log.warning("redis bus connection lost (%s); reconnecting", exc)
+                await self._reconnect()
 
-    async def _resubscribe(self) -> None:
+    async def _reconnect(self) -> None:
+        # Until a resubscription works: a failed one leaves a pubsub subscribed to nothing,
+        # which the read loop above would otherwise wait on for ever.
+        delay = 0.1
+        while True:
+            await asyncio.sleep(delay)
+            if await self._resubscribe():
+                return
+            delay = min(delay * 2, 5.0)
+            log.warning("redis bus still unreachable; retrying in %.1fs", delay)
+
+    async def _resubscribe(self) -> bool:
         try:
             await self._pubsub.aclose()
             self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
@@ -79,7 +86,8 @@ class RedisPubSubBackend(BroadcastBackend):
                 await self._pubsub.subscribe(*self._channels)
         except Exception as exc:
             log.warning("redis bus resubscribe failed: %s", exc)
-            return
+            return False
         # Whatever was published while we were away is in the event log: ask for a re-read.
         for channel in self._channels:
             self._queue.put_nowait(Event(channel=channel, message=RESYNC))
+        return True

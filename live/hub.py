@@ -110,7 +110,9 @@ class EventHub:
         self.pool = pool
         self.bus = bus
         self.queue_size = queue_size
-        self.batch_size = batch_size
+        # One batch is handed out without a pause; kept below the queue size so that a burst
+        # alone never overflows a subscriber that is keeping up.
+        self.batch_size = max(1, min(batch_size, queue_size // 2))
         self.poll_interval = poll_interval
         self.last_id = 0
         self._subscriptions: set[Subscription] = set()

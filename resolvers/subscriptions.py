@@ -5,6 +5,7 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from db import events as events_db
+from domain.errors import invalid
 from live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
 from resolvers.context import Info, use_event_loaders
 from resolvers.loaders import Loaders
@@ -65,6 +66,13 @@ async def complaint_events(
     event_filter = _event_filter(filter)
     cursor = decode_event_cursor(after) if after is not None else None
     hub = info.context.hub
+    if cursor is not None and cursor > hub.last_id:
+        # Ahead of this instance's hub; refuse it if it is ahead of the log itself: live events
+        # up to it would be skipped as already seen (it is from another log, or an old backup).
+        async with info.context.pool.acquire() as conn:
+            last = await events_db.last_event_id(conn)
+        if cursor > last:
+            raise invalid("after", f"{after!r} is ahead of the event log (last cursor: {last})")
     sub = hub.subscribe(event_filter)
     try:
         if cursor is None:

@@ -222,7 +222,10 @@ class ComplaintEvent(Node):
             region_code=row["region_code"],
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The complaint as it stood when the event was delivered (live) or read "
+        "(replay); the event's own fields (toStatus, version) say where this event left it."
+    )
     async def complaint(self, info: Info) -> Complaint:
         row = await info.context.loaders.complaint_by_id.load(self.complaint_db_id)
         assert row is not None
