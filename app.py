@@ -17,12 +17,18 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from db import performance as performance_db
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import QueryLogger, connect, create_pool
+from domain.clock import Clock, SystemClock
 from kilas.settings import Settings
 from live.bus import EventBus
+from live.dashboard import DashboardData, compute_dashboard
+from live.feeds import LiveFeeds
 from live.hub import EventHub
+from live.sweeper import SlaSweeper
+from resolvers import export
 from resolvers.context import Context
 from schema import build_schema
 
@@ -34,13 +40,16 @@ class State:
     pool: asyncpg.Pool
     bus: EventBus
     hub: EventHub
+    sweeper: SlaSweeper
+    feeds: LiveFeeds
     database_url: str
 
 
 class KilasGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, clock: Clock, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.clock = clock
         self.state: State | None = None
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
@@ -49,7 +58,9 @@ class KilasGraphQL(GraphQL[Context, None]):
             pool=self.state.pool,
             bus=self.state.bus,
             hub=self.state.hub,
+            feeds=self.state.feeds,
             settings=self.settings,
+            clock=self.clock,
             request=request,
         )
 
@@ -65,10 +76,34 @@ async def prepare_database(database_url: str) -> None:
         await conn.close()
 
 
-def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -> Starlette:
+def live_feeds(settings: Settings, pool: asyncpg.Pool, clock: Clock) -> LiveFeeds:
+    async def dashboard() -> DashboardData:
+        return await compute_dashboard(pool, clock)
+
+    async def leaderboard(window: timedelta) -> list[dict[str, Any]]:
+        now = clock.now()
+        async with pool.acquire() as conn:
+            rows = await performance_db.leaderboard(
+                conn, now - window, now, now, settings.leaderboard_min_sample
+            )
+        return [dict(row) for row in rows]
+
+    return LiveFeeds(
+        interval=settings.dashboard_interval, dashboard=dashboard, leaderboard=leaderboard
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    query_logger: QueryLogger | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
     settings.check()
+    clock = clock or SystemClock()
     graphql = KilasGraphQL(
         settings,
+        clock,
         schema=build_schema(production=settings.production),
         graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
@@ -109,7 +144,16 @@ def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -
             )
             await hub.start()
             stack.push_async_callback(hub.stop)
-            graphql.state = app.state.kilas = State(pool, bus, hub, database_url)
+            sweeper = SlaSweeper(
+                pool, bus, hub, clock, settings.sla_rules, interval=settings.sla_sweep_interval
+            )
+            if settings.sla_sweep_interval > 0:
+                sweeper.start()
+                stack.push_async_callback(sweeper.stop)
+            feeds = live_feeds(settings, pool, clock)
+            hub.add_listener(feeds.on_events)
+            stack.push_async_callback(feeds.stop)
+            graphql.state = app.state.kilas = State(pool, bus, hub, sweeper, feeds, database_url)
             log.info("Kilas is ready (event bus: %s)", bus.kind)
             yield
 
@@ -131,6 +175,8 @@ def create_app(settings: Settings, *, query_logger: QueryLogger | None = None) -
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/export/opd-performance.csv", export.opd_performance_csv),
+            Route("/export/complaints.csv", export.complaints_csv),
         ],
         lifespan=lifespan,
     )

@@ -13,7 +13,8 @@ COMPLAINT_COLUMNS = """
     anonymous, confidential, text, category_code, region_code, lat, lon, media_urls, status,
     opd_id, sla_policy_id, assigned_at, response_due_at, resolution_due_at, first_response_at,
     resolved_at, closed_at, rating, rating_comment, rejection_reason, duplicate_of_id,
-    work_item_id, version, created_at, updated_at
+    work_item_id, version, created_at, updated_at, response_at_risk_at, response_breached_at,
+    resolution_at_risk_at, resolution_breached_at, escalation_level, escalated_at
 """
 
 # Columns the workflow may change; `update_complaint` refuses any other name.
@@ -22,6 +23,8 @@ _UPDATABLE = frozenset(
         "status", "opd_id", "category_code", "sla_policy_id", "assigned_at", "response_due_at",
         "resolution_due_at", "first_response_at", "resolved_at", "closed_at", "rating",
         "rating_comment", "rejection_reason", "duplicate_of_id", "work_item_id",
+        "response_at_risk_at", "response_breached_at", "resolution_at_risk_at",
+        "resolution_breached_at", "escalation_level", "escalated_at",
     }
 )  # fmt: skip
 

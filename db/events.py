@@ -85,6 +85,7 @@ async def matching_events_between(
     opd_id: int | None,
     region_code: str | None,
     status: str | None,
+    types: list[str] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
     """Events with after < id <= up_to matching every given filter, in cursor order."""
@@ -97,6 +98,7 @@ async def matching_events_between(
               AND ($4::bigint IS NULL OR opd_id = $4 OR from_opd_id = $4)
               AND ($5::text IS NULL OR region_code = $5)
               AND ($6::text IS NULL OR to_status = $6)
+              AND ($8::text[] IS NULL OR type = any($8))
             ORDER BY id
             LIMIT $7
             """,
@@ -107,6 +109,7 @@ async def matching_events_between(
             region_code,
             status,
             limit,
+            types,
         )
     )
 

@@ -9,7 +9,7 @@ from db.pool import Connection
 
 OPD_COLUMNS = "id, slug, short_name, name, kind, head_name, head_title, created_at, updated_at"
 SOCIAL_COLUMNS = "id, opd_id, platform, handle, verified, created_at"
-CATEGORY_COLUMNS = "code, name, name_en, default_opd_id, resolution_hours"
+CATEGORY_COLUMNS = "code, name, name_en, default_opd_id"
 REGION_COLUMNS = "code, name, type, seat, seat_lat, seat_lon"
 POLICY_COLUMNS = "id, name, effective_from, response_hours, resolution_hours, created_at"
 
@@ -189,3 +189,73 @@ async def social_accounts_by_ids(conn: Connection, ids: list[int]) -> list[async
             f"SELECT {SOCIAL_COLUMNS} FROM opd_social_accounts WHERE id = any($1::bigint[])", ids
         )
     )
+
+
+async def category_hours_by_policy_ids(
+    conn: Connection, policy_ids: list[int]
+) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            """
+            SELECT policy_id, category_code, resolution_hours FROM sla_policy_category_hours
+            WHERE policy_id = any($1::bigint[]) ORDER BY policy_id, category_code
+            """,
+            policy_ids,
+        )
+    )
+
+
+async def category_hours_now_by_codes(
+    conn: Connection, codes: list[str], at: datetime | None
+) -> list[asyncpg.Record]:
+    """Each category's resolution hours under the policy in force at `at` (absent: default)."""
+    return list(
+        await conn.fetch(
+            """
+            SELECT h.category_code, h.resolution_hours
+            FROM sla_policy_category_hours h
+            WHERE h.category_code = any($1::text[])
+              AND h.policy_id = (SELECT id FROM sla_policies
+                                 WHERE effective_from <= coalesce($2, now())
+                                 ORDER BY effective_from DESC LIMIT 1)
+            """,
+            codes,
+            at,
+        )
+    )
+
+
+async def latest_sla_policy(conn: Connection) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        f"SELECT {POLICY_COLUMNS} FROM sla_policies ORDER BY effective_from DESC LIMIT 1"
+    )
+
+
+async def insert_sla_policy(
+    conn: Connection,
+    name: str,
+    effective_from: datetime,
+    response_hours: int,
+    resolution_hours: int,
+    category_hours: dict[str, int],
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        f"""
+        INSERT INTO sla_policies (name, effective_from, response_hours, resolution_hours)
+        VALUES ($1, $2, $3, $4)
+        RETURNING {POLICY_COLUMNS}
+        """,
+        name,
+        effective_from,
+        response_hours,
+        resolution_hours,
+    )
+    assert row is not None
+    await conn.executemany(
+        """
+        INSERT INTO sla_policy_category_hours (policy_id, category_code, resolution_hours)
+        VALUES ($1, $2, $3)
+        """,
+        [(row["id"], code, hours) for code, hours in category_hours.items()],
+    )
+    return row

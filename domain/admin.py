@@ -1,7 +1,7 @@
 """Administration of reference and programme data, validated before anything is written."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -195,3 +195,38 @@ async def update_work_item_progress(
     if row is None:
         raise not_found("work item", work_item_id, "workItemId")
     return row
+
+
+async def add_sla_policy(
+    conn: Connection,
+    *,
+    name: str,
+    effective_from: datetime,
+    response_hours: int,
+    resolution_hours: int,
+    category_hours: dict[str, int],
+    now: datetime,
+) -> asyncpg.Record:
+    """A new policy version. It takes effect at `effective_from`, which may not be in the past:
+    complaints already assigned keep the version they were assigned under."""
+    clean_name = _text(name, "name", 200)
+    assert clean_name is not None
+    if effective_from.tzinfo is None:
+        raise invalid("effectiveFrom", "effectiveFrom needs a time zone offset, e.g. +07:00")
+    if effective_from < now:
+        raise invalid("effectiveFrom", "a policy version cannot take effect in the past")
+    latest = await reference_db.latest_sla_policy(conn)
+    if latest is not None and effective_from <= latest["effective_from"]:
+        raise invalid("effectiveFrom", "a new version must take effect after the latest one")
+    for field, hours in (("responseHours", response_hours), ("resolutionHours", resolution_hours)):
+        if not 1 <= hours <= 24 * 365:
+            raise invalid(field, f"{field} must be between 1 and 8760")
+    known = {row["code"] for row in await reference_db.all_categories(conn)}
+    for code, hours in category_hours.items():
+        if code not in known:
+            raise not_found("category", code, "categoryResolutionHours")
+        if not 1 <= hours <= 24 * 365:
+            raise invalid("categoryResolutionHours", "hours must be between 1 and 8760")
+    return await reference_db.insert_sla_policy(
+        conn, clean_name, effective_from, response_hours, resolution_hours, category_hours
+    )

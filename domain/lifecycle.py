@@ -45,10 +45,22 @@ class EventType(StrEnum):
     CLOSED = "CLOSED"
     REJECTED = "REJECTED"
     WORK_ITEM_LINKED = "WORK_ITEM_LINKED"
+    # Written by the SLA sweeper, never by a person.
+    SLA_AT_RISK = "SLA_AT_RISK"
+    SLA_BREACHED = "SLA_BREACHED"
+    ESCALATED = "ESCALATED"
+    AUTO_CLOSED = "AUTO_CLOSED"
+
+
+SYSTEM_EVENTS = frozenset(
+    {EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED, EventType.AUTO_CLOSED}
+)
 
 
 OPEN_STATUSES = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS})
 TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED})
+
+_HELD = {Status.ASSIGNED: Status.ASSIGNED, Status.IN_PROGRESS: Status.IN_PROGRESS}
 
 # For each event type: the statuses it may start from, and the status it leads to.
 TRANSITIONS: dict[EventType, dict[Status, Status]] = {
@@ -65,6 +77,11 @@ TRANSITIONS: dict[EventType, dict[Status, Status]] = {
     EventType.REJECTED: {Status.RECEIVED: Status.REJECTED},
     # Linking to a programme work item keeps the status; a rejected complaint is not linked.
     EventType.WORK_ITEM_LINKED: {s: s for s in Status if s is not Status.REJECTED},
+    # SLA clocks run while an OPD holds the complaint; they leave its status alone.
+    EventType.SLA_AT_RISK: _HELD,
+    EventType.SLA_BREACHED: _HELD,
+    EventType.ESCALATED: _HELD,
+    EventType.AUTO_CLOSED: {Status.RESOLVED: Status.CLOSED},
 }
 
 
@@ -87,7 +104,12 @@ def next_status(status: Status, event: EventType) -> Status:
 
 
 def allowed_events(status: Status) -> list[EventType]:
-    return [event for event, moves in TRANSITIONS.items() if status in moves]
+    """What a person may do next; the sweeper's events are not commands."""
+    return [
+        event
+        for event, moves in TRANSITIONS.items()
+        if status in moves and event not in SYSTEM_EVENTS
+    ]
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,7 @@ class ComplaintState:
     rejection_reason: str | None
     duplicate_of_id: int | None
     work_item_id: int | None
+    escalation_level: int
     version: int
 
 
@@ -110,7 +133,7 @@ def apply_event(state: ComplaintState | None, event: dict[str, Any]) -> Complain
     if state is None:
         if kind is not EventType.SUBMITTED:
             raise ValueError(f"a complaint's first event must be SUBMITTED, not {kind}")
-        return ComplaintState(Status.RECEIVED, None, None, None, None, None, event["version"])
+        return ComplaintState(Status.RECEIVED, None, None, None, None, None, 0, event["version"])
     if kind is EventType.SUBMITTED:
         raise ValueError("SUBMITTED can only be a complaint's first event")
     status = next_status(state.status, kind)
@@ -125,6 +148,11 @@ def apply_event(state: ComplaintState | None, event: dict[str, Any]) -> Complain
         )
     elif kind is EventType.WORK_ITEM_LINKED:
         new = replace(new, work_item_id=data.get("work_item_id"))
+    elif kind is EventType.ESCALATED:
+        new = replace(new, escalation_level=data["level"])
+    elif kind is EventType.REASSIGNED:
+        # A new OPD starts with fresh clocks and no escalation.
+        new = replace(new, escalation_level=0)
     return new
 
 

@@ -240,6 +240,31 @@ async def _transition(
     return Outcome(after, appended)
 
 
+async def apply_system_event(
+    conn: Connection,
+    row: asyncpg.Record,
+    event: EventType,
+    *,
+    changes: dict[str, Any],
+    data: dict[str, Any],
+    at: datetime,
+    actor: str,
+) -> Outcome:
+    """An event the system records on a complaint already locked by the caller."""
+    return await _transition(
+        conn,
+        row["id"],
+        event,
+        expected_version=None,
+        actor=actor,
+        note=None,
+        at=at,
+        changes=changes,
+        data=data,
+        before=row,
+    )
+
+
 async def _deadlines(
     conn: Connection, row: asyncpg.Record, category_code: str | None, now: datetime
 ) -> dict[str, Any]:
@@ -250,14 +275,24 @@ async def _deadlines(
         policy = await reference_db.sla_policy_in_force(conn, now)
     resolution_hours = policy["resolution_hours"]
     if category_code is not None:
-        category = await _require_category(conn, category_code)
-        resolution_hours = category["resolution_hours"] or resolution_hours
+        overrides = await reference_db.category_hours_by_policy_ids(conn, [policy["id"]])
+        for override in overrides:
+            if override["category_code"] == category_code:
+                resolution_hours = override["resolution_hours"]
     return {
         "sla_policy_id": policy["id"],
         "assigned_at": now,
         "response_due_at": now + timedelta(hours=policy["response_hours"]),
         "resolution_due_at": now + timedelta(hours=resolution_hours),
         "first_response_at": None,
+        # A new OPD starts with fresh clocks and no escalation; the old OPD's breaches stay in
+        # the event log under its name.
+        "response_at_risk_at": None,
+        "response_breached_at": None,
+        "resolution_at_risk_at": None,
+        "resolution_breached_at": None,
+        "escalation_level": 0,
+        "escalated_at": None,
     }
 
 

@@ -2,14 +2,24 @@
 locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
 
 from dataclasses import dataclass, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.config import Config
 
+from domain.sla import SlaRules
+
 # The event buses live/bus.py knows; checked here so that a typo stops Kilas before it starts.
 BROADCAST_SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql")
+
+
+def _hours_list(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"not a comma-separated list of hours: {text!r}") from None
 
 
 @dataclass(frozen=True)
@@ -30,10 +40,24 @@ class Settings:
     graphiql: bool = True
     allowed_origins: tuple[str, ...] = ()
     demo: bool = False
+    sla_at_risk_share: float = 0.25
+    escalation_delays_hours: tuple[float, ...] = (0.0, 24.0, 24.0)
+    auto_close_hours: float = 72.0
+    sla_sweep_interval: float = 30.0
+    dashboard_interval: float = 1.0
+    leaderboard_min_sample: int = 10
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def sla_rules(self) -> SlaRules:
+        return SlaRules(
+            at_risk_share=self.sla_at_risk_share,
+            escalation_delays=tuple(timedelta(hours=h) for h in self.escalation_delays_hours),
+            auto_close_after=timedelta(hours=self.auto_close_hours),
+        )
 
     @classmethod
     def from_env(cls, env_file: str | None = ".env", **overrides: Any) -> "Settings":
@@ -66,11 +90,44 @@ class Settings:
                 if o.strip()
             ),
             demo=config("KILAS_DEMO", cast=bool, default=d.demo),
+            sla_at_risk_share=config(
+                "KILAS_SLA_AT_RISK_SHARE", cast=float, default=d.sla_at_risk_share
+            ),
+            escalation_delays_hours=_hours_list(
+                config("KILAS_ESCALATION_DELAYS_HOURS", default="0,24,24")
+            ),
+            auto_close_hours=config(
+                "KILAS_AUTO_CLOSE_HOURS", cast=float, default=d.auto_close_hours
+            ),
+            sla_sweep_interval=config(
+                "KILAS_SLA_SWEEP_INTERVAL", cast=float, default=d.sla_sweep_interval
+            ),
+            dashboard_interval=config(
+                "KILAS_DASHBOARD_INTERVAL", cast=float, default=d.dashboard_interval
+            ),
+            leaderboard_min_sample=config(
+                "KILAS_LEADERBOARD_MIN_SAMPLE", cast=int, default=d.leaderboard_min_sample
+            ),
         )
         known = {f.name for f in fields(cls)}
         return replace(settings, **{k: v for k, v in overrides.items() if k in known})
 
     def check(self) -> None:
+        if not 0 < self.sla_at_risk_share < 1:
+            raise ValueError("KILAS_SLA_AT_RISK_SHARE must be between 0 and 1, e.g. 0.25")
+        if len(self.escalation_delays_hours) != 3 or min(self.escalation_delays_hours) < 0:
+            raise ValueError(
+                "KILAS_ESCALATION_DELAYS_HOURS must be three hours, e.g. 0,24,24: to the OPD head "
+                "after the breach, then to the command center, then to the governor's office"
+            )
+        if self.auto_close_hours <= 0:
+            raise ValueError("KILAS_AUTO_CLOSE_HOURS must be positive")
+        if self.sla_sweep_interval < 0 or self.dashboard_interval <= 0:
+            raise ValueError(
+                "KILAS_SLA_SWEEP_INTERVAL must be >= 0 (0: off) and KILAS_DASHBOARD_INTERVAL > 0"
+            )
+        if self.leaderboard_min_sample < 1:
+            raise ValueError("KILAS_LEADERBOARD_MIN_SAMPLE must be at least 1")
         if self.max_page_size < 1:
             raise ValueError(f"KILAS_MAX_PAGE_SIZE must be at least 1 (got {self.max_page_size})")
         if not 1 <= self.default_page_size <= self.max_page_size:

@@ -8,6 +8,7 @@ visible in commit order, "everything after the last id" never skips an event."""
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +28,12 @@ class EventFilter:
     opd_id: int | None = None
     region_code: str | None = None
     status: str | None = None
+    types: frozenset[str] | None = None
 
     def matches(self, event: asyncpg.Record) -> bool:
         return (
-            (self.complaint_id is None or event["complaint_id"] == self.complaint_id)
+            (self.types is None or event["type"] in self.types)
+            and (self.complaint_id is None or event["complaint_id"] == self.complaint_id)
             and (
                 self.opd_id is None
                 or event["opd_id"] == self.opd_id
@@ -117,6 +120,7 @@ class EventHub:
         self.last_id = 0
         self._subscriptions: set[Subscription] = set()
         self._wake = asyncio.Event()
+        self._listeners: list[Callable[[list[Delivery]], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -143,6 +147,10 @@ class EventHub:
         sub = Subscription(event_filter, self.last_id, self.queue_size)
         self._subscriptions.add(sub)
         return sub
+
+    def add_listener(self, listener: Callable[[list[Delivery]], None]) -> None:
+        """Called (synchronously) with every batch dispatched, e.g. to mark live feeds dirty."""
+        self._listeners.append(listener)
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subscriptions.discard(sub)
@@ -190,5 +198,7 @@ class EventHub:
                     if sub.filter.matches(delivery.event):
                         sub.offer(delivery)
                 self.last_id = delivery.id
+            for listener in self._listeners:
+                listener(deliveries)
             if len(events) < self.batch_size:
                 return

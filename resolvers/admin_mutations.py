@@ -8,14 +8,20 @@ import strawberry
 
 from db.pool import Connection
 from domain import admin
-from domain.errors import DomainError
+from domain.errors import DomainError, invalid
 from resolvers.context import Info
 from schema import inputs
 from schema.errors import UserError
 from schema.ids import decode_id
-from schema.payloads import OpdPayload, ProgrammePayload, SocialAccountPayload, WorkItemPayload
+from schema.payloads import (
+    OpdPayload,
+    ProgrammePayload,
+    SlaPolicyPayload,
+    SocialAccountPayload,
+    WorkItemPayload,
+)
 from schema.programmes import Programme, WorkItem
-from schema.reference import Opd, SocialAccount
+from schema.reference import Opd, SlaPolicy, SocialAccount
 
 T = TypeVar("T")
 
@@ -206,6 +212,33 @@ async def update_work_item_progress(
     return _payload(await _write(info, command), _work_item_payload, WorkItemPayload)
 
 
+@strawberry.mutation(description="Add an SLA policy version (e.g. the change from 2x24 to 1x24 h).")
+async def add_sla_policy_version(
+    info: Info, input: inputs.AddSlaPolicyVersionInput
+) -> SlaPolicyPayload:
+    hours: dict[str, int] = {}
+    for item in input.category_resolution_hours:
+        hours[item.category_code] = item.hours
+
+    async def command(conn: Connection) -> asyncpg.Record:
+        if len(hours) != len(input.category_resolution_hours):
+            raise invalid("categoryResolutionHours", "each category may appear once")
+        return await admin.add_sla_policy(
+            conn,
+            name=input.name,
+            effective_from=input.effective_from,
+            response_hours=input.response_hours,
+            resolution_hours=input.resolution_hours,
+            category_hours=hours,
+            now=info.context.clock.now(),
+        )
+
+    def build(row: asyncpg.Record) -> SlaPolicyPayload:
+        return SlaPolicyPayload(sla_policy=SlaPolicy.from_row(row))
+
+    return _payload(await _write(info, command), build, SlaPolicyPayload)
+
+
 MUTATIONS = [
     create_opd,
     update_opd,
@@ -216,4 +249,5 @@ MUTATIONS = [
     update_programme,
     create_work_item,
     update_work_item_progress,
+    add_sla_policy_version,
 ]

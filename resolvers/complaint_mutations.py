@@ -57,10 +57,10 @@ async def submit_complaint(
         lon=input.location.lon if input.location else None,
         media_urls=tuple(input.media_urls),
     )
-    actor = info.context.actor
+    actor, now = info.context.actor, info.context.clock.now()
     try:
         outcome = await run_complaint_command(
-            info.context, lambda conn: workflow.submit(conn, submission, actor=actor)
+            info.context, lambda conn: workflow.submit(conn, submission, actor=actor, at=now)
         )
     except DomainError as error:
         return SubmitComplaintPayload(errors=[UserError.from_domain(error)])
@@ -84,6 +84,7 @@ async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> Co
             category_code=input.category_code,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
             note=input.note,
         )
 
@@ -102,6 +103,7 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
             category_code=None,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
             note=input.reason,
             reassign=True,
         )
@@ -121,6 +123,7 @@ async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> Com
             message=input.message,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -135,6 +138,7 @@ async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> 
             resolution=input.resolution,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -150,6 +154,7 @@ async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -
             comment=input.comment,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -164,6 +169,7 @@ async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> Co
             reason=input.reason,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -178,6 +184,7 @@ async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> Comp
             note=input.note,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -200,6 +207,7 @@ async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> Co
             else None,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)
@@ -217,6 +225,7 @@ async def link_complaint_to_work_item(
             work_item_id=decode_id(item, "WorkItem", "workItemId") if item else None,
             expected_version=input.expected_version,
             actor=info.context.actor,
+            at=info.context.clock.now(),
         )
 
     return await _run(info, command)

@@ -5,7 +5,9 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import strawberry
 
+from domain.clock import Clock
 from live.bus import EventBus
+from live.feeds import LiveFeeds
 from live.hub import EventHub
 from resolvers.loaders import Loaders
 
@@ -26,7 +28,9 @@ class Context:
     pool: asyncpg.Pool
     bus: EventBus
     hub: EventHub
+    feeds: LiveFeeds
     settings: "Settings"
+    clock: Clock
     actor: str = "api"
     request: Any = None
     _loaders: Loaders | None = field(default=None, repr=False)
@@ -37,7 +41,7 @@ class Context:
         if shared is not None:
             return shared
         if self._loaders is None:
-            self._loaders = Loaders(self.pool)
+            self._loaders = Loaders(self.pool, self.clock)
         return self._loaders
 
 

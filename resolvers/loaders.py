@@ -15,14 +15,16 @@ from db import events as events_db
 from db import programmes as programmes_db
 from db import reference as reference_db
 from db.pool import Connection
+from domain.clock import Clock, SystemClock
 
 K = TypeVar("K", bound=Hashable)
 Fetch = Callable[[Connection, list[Any]], Awaitable[list[asyncpg.Record]]]
 
 
 class Loaders:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None) -> None:
         self._pool = pool
+        now = (clock or SystemClock()).now()
         self.complaint_by_id = self._one(complaints_db.complaints_by_ids, "id")
         self.opd_by_id = self._one(reference_db.opds_by_ids, "id")
         self.region_by_code = self._one(reference_db.regions_by_codes, "code")
@@ -50,6 +52,16 @@ class Loaders:
         self.open_backlog_by_opd_id = self._count(
             complaints_db.open_backlog_by_opd_ids, "opd_id", "open"
         )
+        self.category_hours_by_policy_id = self._many(
+            reference_db.category_hours_by_policy_ids, "policy_id"
+        )
+
+        async def hours_now(conn: Connection, codes: list[str]) -> list[asyncpg.Record]:
+            return await reference_db.category_hours_now_by_codes(conn, codes, now)
+
+        self.resolution_hours_now_by_category_code = self._count(
+            hours_now, "category_code", "resolution_hours", missing=None
+        )
         self.open_count_by_region_code = self._count(
             complaints_db.open_count_by_region_codes, "region_code", "open"
         )
@@ -74,9 +86,11 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
-    def _count(self, fetch: Fetch, key: str, value: str) -> DataLoader[Any, int]:
-        async def load(keys: list[Any]) -> list[int]:
+    def _count(
+        self, fetch: Fetch, key: str, value: str, missing: int | None = 0
+    ) -> DataLoader[Any, Any]:
+        async def load(keys: list[Any]) -> list[int | None]:
             found = {row[key]: int(row[value]) for row in await self._fetch(fetch, keys)}
-            return [found.get(k, 0) for k in keys]
+            return [found.get(k, missing) for k in keys]
 
         return DataLoader(load_fn=load)

@@ -9,6 +9,7 @@ from db import events as events_db
 from db import programmes as programmes_db
 from db import reference as reference_db
 from domain.errors import invalid
+from live.dashboard import compute_dashboard
 from resolvers.context import Info
 from schema import inputs
 from schema.complaints import (
@@ -28,6 +29,7 @@ from schema.ids import (
     encode_cursor,
     parse_global_id,
 )
+from schema.live import Dashboard
 from schema.node import Node, PageInfo
 from schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
 from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
@@ -243,6 +245,11 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
     return await _node(info, type_name, key)
 
 
+@strawberry.field(description="The dashboard, once; subscribe to `dashboard` for live updates.")
+async def dashboard(info: Info) -> Dashboard:
+    return Dashboard.from_data(await compute_dashboard(info.context.pool, info.context.clock))
+
+
 QUERIES = [
     node,
     complaints,
@@ -256,4 +263,5 @@ QUERIES = [
     sla_policies,
     programmes,
     programme,
+    dashboard,
 ]

@@ -1,17 +1,21 @@
 """Live subscriptions over graphql-transport-ws."""
 
 from collections.abc import AsyncGenerator
+from datetime import timedelta
 
 import strawberry
 
 from db import events as events_db
 from domain.errors import invalid
+from domain.lifecycle import EventType
 from live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
 from resolvers.context import Info, use_event_loaders
 from resolvers.loaders import Loaders
 from schema import inputs
 from schema.complaints import ComplaintEvent
 from schema.ids import decode_event_cursor, decode_id
+from schema.live import WINDOW_DAYS, Dashboard, LeaderboardWindow
+from schema.performance import LeaderboardEntry
 
 REPLAY_BATCH = 500
 
@@ -45,25 +49,18 @@ def _to_event(info: Info, delivery: Delivery) -> ComplaintEvent:
     # and made anew per batch (a connection-long cache would serve stale data).
     loaders = delivery.batch.shared.get("loaders")
     if loaders is None:
-        loaders = delivery.batch.shared["loaders"] = Loaders(info.context.pool)
+        loaders = delivery.batch.shared["loaders"] = Loaders(info.context.pool, info.context.clock)
         for complaint_id, row in delivery.batch.complaints.items():
             loaders.complaint_by_id.prime(complaint_id, row)
     use_event_loaders(loaders)
     return ComplaintEvent.from_row(delivery.event)
 
 
-@strawberry.subscription(
-    description="Every event of complaints matching the filter, in cursor order. With `after` "
-    "(an event cursor), first replays the stored events after it, then continues live: no gap, "
-    "no duplicate. A subscriber that falls too far behind gets a RESUME_REQUIRED error with "
-    "the cursor to resume from."
-)
-async def complaint_events(
-    info: Info,
-    filter: inputs.ComplaintEventFilter | None = None,
-    after: str | None = None,
+async def _events(
+    info: Info, event_filter: EventFilter, after: str | None
 ) -> AsyncGenerator[ComplaintEvent, None]:
-    event_filter = _event_filter(filter)
+    """Replay the stored events after the cursor, then continue live, with no gap and no
+    duplicate: the hub's queue takes every event above `sub.start`, the log gives the rest."""
     cursor = decode_event_cursor(after) if after is not None else None
     hub = info.context.hub
     if cursor is not None and cursor > hub.last_id:
@@ -87,6 +84,7 @@ async def complaint_events(
                     opd_id=event_filter.opd_id,
                     region_code=event_filter.region_code,
                     status=event_filter.status,
+                    types=sorted(event_filter.types) if event_filter.types else None,
                     limit=REPLAY_BATCH,
                 )
                 deliveries = await load_batch(conn, rows)
@@ -111,4 +109,64 @@ async def complaint_events(
         hub.unsubscribe(sub)
 
 
-SUBSCRIPTIONS = [complaint_events]
+@strawberry.subscription(
+    description="Every event of complaints matching the filter, in cursor order. With `after` "
+    "(an event cursor), first replays the stored events after it, then continues live: no gap, "
+    "no duplicate. A subscriber that falls too far behind gets a RESUME_REQUIRED error with "
+    "the cursor to resume from."
+)
+async def complaint_events(
+    info: Info,
+    filter: inputs.ComplaintEventFilter | None = None,
+    after: str | None = None,
+) -> AsyncGenerator[ComplaintEvent, None]:
+    async for event in _events(info, _event_filter(filter), after):
+        yield event
+
+
+SLA_ALERT_TYPES = frozenset({EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED})
+
+
+@strawberry.subscription(
+    description="SLA alerts as they happen: a clock at risk, a deadline breached, an "
+    "escalation. Resumable with `after`, like complaintEvents."
+)
+async def sla_alerts(
+    info: Info,
+    filter: inputs.SlaAlertFilter | None = None,
+    after: str | None = None,
+) -> AsyncGenerator[ComplaintEvent, None]:
+    f = filter or inputs.SlaAlertFilter()
+    event_filter = EventFilter(
+        opd_id=decode_id(f.opd_id, "Opd", "filter.opdId") if f.opd_id else None,
+        region_code=f.region_code,
+        types=frozenset(str(t) for t in SLA_ALERT_TYPES),
+    )
+    async for event in _events(info, event_filter, after):
+        yield event
+
+
+@strawberry.subscription(
+    description="The command center's dashboard: now, then again whenever complaints change, "
+    "at most once per KILAS_DASHBOARD_INTERVAL however many events arrive."
+)
+async def dashboard(info: Info) -> AsyncGenerator[Dashboard, None]:
+    async with info.context.feeds.dashboard.subscribe() as updates:
+        while True:
+            yield Dashboard.from_data(await updates.get())
+
+
+@strawberry.subscription(
+    description="The OPD leaderboard over a rolling window: now, then whenever a rank or a "
+    "figure changes (checked at most once per KILAS_DASHBOARD_INTERVAL)."
+)
+async def leaderboard_changes(
+    info: Info, window: LeaderboardWindow = LeaderboardWindow.LAST_30_DAYS
+) -> AsyncGenerator[list[LeaderboardEntry], None]:
+    feed = info.context.feeds.leaderboard(timedelta(days=WINDOW_DAYS[window]))
+    async with feed.subscribe() as updates:
+        while True:
+            yield [LeaderboardEntry.from_row(row) for row in await updates.get()]
+
+
+SUBSCRIPTIONS = [complaint_events, sla_alerts, dashboard, leaderboard_changes]

@@ -7,13 +7,13 @@ from strawberry import Schema
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.tools import create_type
 
-from resolvers import admin_mutations, complaint_mutations, queries, subscriptions
+from resolvers import admin_mutations, complaint_mutations, performance, queries, subscriptions
 from schema.complaints import Complaint, ComplaintEvent
 from schema.extensions import RejectNulCharacters
 from schema.programmes import Programme, WorkItem
 from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
-Query = create_type("Query", queries.QUERIES)
+Query = create_type("Query", queries.QUERIES + performance.QUERIES)
 Mutation = create_type("Mutation", complaint_mutations.MUTATIONS + admin_mutations.MUTATIONS)
 Subscription = create_type("Subscription", subscriptions.SUBSCRIPTIONS)
 

@@ -6,9 +6,17 @@ import asyncpg
 import strawberry
 
 from db import events as events_db
-from domain import lifecycle
+from domain import lifecycle, sla
 from resolvers.context import Info
-from schema.enums import Channel, ComplaintEventType, ComplaintStatus, RejectionReason
+from schema.enums import (
+    Channel,
+    ComplaintEventType,
+    ComplaintStatus,
+    EscalationTarget,
+    RejectionReason,
+    SlaClock,
+    SlaState,
+)
 from schema.ids import decode_event_cursor, to_global_id, wib
 from schema.node import GeoPoint, Node, PageInfo
 from schema.reference import Category, Opd, Region, SlaPolicy
@@ -24,6 +32,36 @@ class Reporter:
     name: str | None
     contact: str | None = strawberry.field(description="Phone number or e-mail address.")
     handle: str | None = strawberry.field(description="Social-media handle, for social channels.")
+
+
+@strawberry.type(description="One SLA clock of a complaint, read at the server's current time.")
+class SlaClockReading:
+    clock: SlaClock
+    state: SlaState
+    due_at: datetime
+    remaining_seconds: int = strawberry.field(
+        description="Seconds left (when met: left at completion); negative once overdue."
+    )
+
+    @strawberry.field(description="Seconds past the deadline; 0 when not overdue.")
+    def overdue_seconds(self) -> int:
+        return max(0, -self.remaining_seconds)
+
+
+@strawberry.type(description="Where a complaint stands against its SLA.")
+class ComplaintSla:
+    response: SlaClockReading | None = strawberry.field(
+        description="Assignment → first follow-up; null before assignment."
+    )
+    resolution: SlaClockReading | None = strawberry.field(
+        description="Assignment → resolution; null before assignment."
+    )
+    escalation_level: int = strawberry.field(
+        description="0 none; 1 the OPD head; 2 the command center / Inspektorat; 3 the "
+        "governor's office."
+    )
+    escalated_to: EscalationTarget | None
+    escalated_at: datetime | None
 
 
 @strawberry.type(description="A citizen's complaint (aduan): one ticket from intake to closure.")
@@ -63,6 +101,8 @@ class Complaint(Node):
     sla_policy_db_id: strawberry.Private[int | None]
     duplicate_of_db_id: strawberry.Private[int | None]
     work_item_db_id: strawberry.Private[int | None]
+    escalation_level: strawberry.Private[int]
+    escalated_at: strawberry.Private[datetime | None]
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "Complaint":
@@ -106,6 +146,8 @@ class Complaint(Node):
             sla_policy_db_id=row["sla_policy_id"],
             duplicate_of_db_id=row["duplicate_of_id"],
             work_item_db_id=row["work_item_id"],
+            escalation_level=row["escalation_level"],
+            escalated_at=wib(row["escalated_at"]),
         )
 
     @strawberry.field
@@ -173,6 +215,38 @@ class Complaint(Node):
             )
         return ComplaintEventConnection.from_rows(rows, first)
 
+    @strawberry.field(description="Deadlines, their state now, and the escalation level.")
+    def sla(self, info: Info) -> ComplaintSla:
+        now = info.context.clock.now()
+        rules = info.context.settings.sla_rules
+        row = {
+            "assigned_at": self.assigned_at,
+            "response_due_at": self.response_due_at,
+            "resolution_due_at": self.resolution_due_at,
+            "first_response_at": self.first_response_at,
+            "resolved_at": self.resolved_at,
+        }
+
+        def clock_reading(clock: sla.SlaClock) -> SlaClockReading | None:
+            found = sla.reading(row, clock, now, rules)
+            if found is None:
+                return None
+            return SlaClockReading(
+                clock=clock,
+                state=found.state,
+                due_at=wib(found.due_at),
+                remaining_seconds=int(found.remaining.total_seconds()),
+            )
+
+        level = self.escalation_level
+        return ComplaintSla(
+            response=clock_reading(sla.SlaClock.RESPONSE),
+            resolution=clock_reading(sla.SlaClock.RESOLUTION),
+            escalation_level=level,
+            escalated_to=EscalationTarget(sla.ESCALATION_TARGETS[level]) if level else None,
+            escalated_at=self.escalated_at,
+        )
+
     @strawberry.field(description="What may happen next, by the status machine.")
     def allowed_events(self) -> list[ComplaintEventType]:
         return lifecycle.allowed_events(lifecycle.Status(self.status))
@@ -193,6 +267,10 @@ class ComplaintEvent(Node):
         description="Follow-up message, resolution, reason or comment, as the event carries."
     )
     rating: int | None
+    sla_clock: SlaClock | None = strawberry.field(
+        description="For SLA_AT_RISK and SLA_BREACHED: which clock."
+    )
+    escalation_level: int | None = strawberry.field(description="For ESCALATED: the new level.")
     version: int = strawberry.field(description="The complaint's version after this event.")
     occurred_at: datetime
     recorded_at: datetime
@@ -214,6 +292,8 @@ class ComplaintEvent(Node):
             actor=row["actor"],
             note=row["note"],
             rating=data.get("rating"),
+            sla_clock=sla.SlaClock(data["clock"]) if data.get("clock") else None,
+            escalation_level=data.get("level"),
             version=row["version"],
             occurred_at=wib(row["occurred_at"]),
             recorded_at=wib(row["recorded_at"]),

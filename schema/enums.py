@@ -3,7 +3,7 @@ from typing import TypeAlias
 
 import strawberry
 
-from domain import lifecycle
+from domain import lifecycle, sla
 from domain.errors import ErrorCode as DomainErrorCode
 
 # The domain's enums, registered with strawberry under their GraphQL names; the aliases keep
@@ -26,6 +26,19 @@ strawberry.enum(
     name="ErrorCode",
     description="Stable, machine-readable reasons a mutation was refused (it changed nothing).",
 )
+strawberry.enum(
+    sla.SlaClock,
+    name="SlaClock",
+    description="RESPONSE: assignment → first follow-up. RESOLUTION: assignment → resolution.",
+)
+strawberry.enum(
+    sla.SlaState,
+    name="SlaState",
+    description="ON_TRACK; AT_RISK once less than the configured share of the window is left; "
+    "BREACHED once the deadline passed unmet; MET when done in time.",
+)
+SlaClock: TypeAlias = sla.SlaClock
+SlaState: TypeAlias = sla.SlaState
 ComplaintStatus: TypeAlias = lifecycle.Status
 Channel: TypeAlias = lifecycle.Channel
 RejectionReason: TypeAlias = lifecycle.RejectionReason
@@ -76,3 +89,10 @@ class ProgrammeStatus(Enum):
     ONGOING = "ONGOING"
     COMPLETED = "COMPLETED"
     SUSPENDED = "SUSPENDED"
+
+
+@strawberry.enum(description="Who a breached complaint has been escalated to.")
+class EscalationTarget(Enum):
+    OPD_HEAD = "OPD_HEAD"
+    COMMAND_CENTER = "COMMAND_CENTER"
+    GOVERNOR_OFFICE = "GOVERNOR_OFFICE"

@@ -228,3 +228,29 @@ class UpdateWorkItemProgressInput:
     work_item_id: strawberry.ID
     progress_pct: Decimal
     status: ProgrammeStatus | None = None
+
+
+@strawberry.input
+class CategoryResolutionHoursInput:
+    category_code: str
+    hours: int
+
+
+@strawberry.input(
+    description="A new SLA policy version, effective from a moment not in the past and after "
+    "the latest version. Complaints already assigned keep their version."
+)
+class AddSlaPolicyVersionInput:
+    name: str
+    effective_from: datetime
+    response_hours: int
+    resolution_hours: int
+    category_resolution_hours: list[CategoryResolutionHoursInput] = strawberry.field(
+        default_factory=list
+    )
+
+
+@strawberry.input(description="Every given field must match (AND).")
+class SlaAlertFilter:
+    opd_id: strawberry.ID | None = None
+    region_code: str | None = None

@@ -3,7 +3,7 @@ import strawberry
 from schema.complaints import Complaint, ComplaintEvent
 from schema.errors import UserError
 from schema.programmes import Programme, WorkItem
-from schema.reference import Opd, SocialAccount
+from schema.reference import Opd, SlaPolicy, SocialAccount
 
 
 @strawberry.type
@@ -46,4 +46,10 @@ class ProgrammePayload:
 @strawberry.type
 class WorkItemPayload:
     work_item: WorkItem | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SlaPolicyPayload:
+    sla_policy: SlaPolicy | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

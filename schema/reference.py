@@ -108,9 +108,6 @@ class Category(Node):
     code: str
     name: str
     name_en: str
-    resolution_hours: int | None = strawberry.field(
-        description="This category's resolution deadline; null means the policy's default."
-    )
     default_opd_db_id: strawberry.Private[int]
 
     @classmethod
@@ -120,7 +117,6 @@ class Category(Node):
             code=row["code"],
             name=row["name"],
             name_en=row["name_en"],
-            resolution_hours=row["resolution_hours"],
             default_opd_db_id=row["default_opd_id"],
         )
 
@@ -128,12 +124,26 @@ class Category(Node):
     async def default_opd(self, info: Info) -> Opd:
         return Opd.from_row(await info.context.loaders.opd_by_id.load(self.default_opd_db_id))
 
+    @strawberry.field(
+        description="This category's resolution deadline under the policy in force now; null "
+        "means the policy's province default."
+    )
+    async def resolution_hours(self, info: Info) -> int | None:
+        return await info.context.loaders.resolution_hours_now_by_category_code.load(self.code)
+
+
+@strawberry.type(description="A category's own resolution deadline within one policy version.")
+class CategoryResolutionHours:
+    category_code: str
+    hours: int
+
 
 @strawberry.type(
     description="A version of the SLA policy. A complaint keeps the version in force when it "
     "was first assigned, so a new version never rewrites history."
 )
 class SlaPolicy(Node):
+    db_id: strawberry.Private[int]
     name: str
     effective_from: datetime
     response_hours: int = strawberry.field(description="Assignment → first follow-up.")
@@ -143,8 +153,17 @@ class SlaPolicy(Node):
     def from_row(cls, row: asyncpg.Record) -> "SlaPolicy":
         return cls(
             id=strawberry.ID(to_global_id("SlaPolicy", row["id"])),
+            db_id=row["id"],
             name=row["name"],
             effective_from=wib(row["effective_from"]),
             response_hours=row["response_hours"],
             resolution_hours=row["resolution_hours"],
         )
+
+    @strawberry.field(description="Categories whose resolution deadline differs from the default.")
+    async def category_resolution_hours(self, info: Info) -> list[CategoryResolutionHours]:
+        rows = await info.context.loaders.category_hours_by_policy_id.load(self.db_id)
+        return [
+            CategoryResolutionHours(category_code=r["category_code"], hours=r["resolution_hours"])
+            for r in rows
+        ]

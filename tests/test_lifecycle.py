@@ -34,6 +34,12 @@ DOCUMENTED: dict[tuple[Status, EventType], Status] = {
     (S.RESOLVED, E.REOPENED): S.IN_PROGRESS,
     # Linking a work item keeps the status, and works on every complaint not rejected.
     **{(s, E.WORK_ITEM_LINKED): s for s in Status if s is not S.REJECTED},
+    # The SLA sweeper's marks run while an OPD holds the complaint and keep its status; a
+    # resolved complaint left alone for the quiet period closes by itself.
+    **{(s, e): s for s in (S.ASSIGNED, S.IN_PROGRESS) for e in (E.SLA_AT_RISK, E.SLA_BREACHED)},
+    (S.ASSIGNED, E.ESCALATED): S.ASSIGNED,
+    (S.IN_PROGRESS, E.ESCALATED): S.IN_PROGRESS,
+    (S.RESOLVED, E.AUTO_CLOSED): S.CLOSED,
 }
 
 
@@ -128,7 +134,7 @@ def test_replay_rebuilds_a_rejected_duplicate() -> None:
             event(E.REJECTED, S.REJECTED, 2, reason="DUPLICATE", duplicate_of_id=7),
         ]
     )
-    assert state == ComplaintState(S.REJECTED, None, None, RejectionReason.DUPLICATE, 7, None, 2)
+    assert state == ComplaintState(S.REJECTED, None, None, RejectionReason.DUPLICATE, 7, None, 0, 2)
 
 
 def test_replay_rebuilds_a_reassigned_reopened_rated_complaint() -> None:
@@ -147,7 +153,7 @@ def test_replay_rebuilds_a_reassigned_reopened_rated_complaint() -> None:
             event(E.WORK_ITEM_LINKED, S.CLOSED, 11, opd_id=4, work_item_id=None),
         ]
     )
-    assert state == ComplaintState(S.CLOSED, 4, 4, None, None, None, 11)
+    assert state == ComplaintState(S.CLOSED, 4, 4, None, None, None, 0, 11)
 
 
 def test_replay_refuses_a_history_that_does_not_start_with_submitted() -> None:

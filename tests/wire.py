@@ -16,6 +16,7 @@ import websockets
 
 from app import create_app
 from db.pool import QueryLogger
+from domain.clock import Clock
 from kilas.settings import Settings
 
 
@@ -47,6 +48,7 @@ async def start_server(
     *,
     broadcast_url: str = "memory://",
     query_logger: QueryLogger | None = None,
+    clock: Clock | None = None,
     **overrides: Any,
 ) -> AsyncIterator[RunningServer]:
     settings = Settings(
@@ -56,7 +58,7 @@ async def start_server(
         event_poll_interval=overrides.pop("event_poll_interval", 0.5),
         **overrides,
     )
-    app = create_app(settings, query_logger=query_logger)
+    app = create_app(settings, query_logger=query_logger, clock=clock)
     port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False

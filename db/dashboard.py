@@ -1,0 +1,37 @@
+"""SQL for the live dashboard: cheap enough to run once a second on a million complaints."""
+
+from datetime import datetime
+
+import asyncpg
+
+from db.pool import Connection
+
+
+async def counts(conn: Connection) -> list[asyncpg.Record]:
+    """(status, region_code, channel, n), kept current by a trigger (migration 0005)."""
+    return list(
+        await conn.fetch("SELECT status, region_code, channel, n FROM complaint_counts WHERE n > 0")
+    )
+
+
+async def breaches_open_now(conn: Connection, now: datetime) -> int:
+    """Complaints an OPD holds past a deadline it has not met (whether or not the sweeper has
+    written the breach yet). Each branch reads a partial index of migration 0005."""
+    value = await conn.fetchval(
+        """
+        SELECT count(*) FROM (
+            SELECT id FROM complaints
+            WHERE status IN ('ASSIGNED', 'IN_PROGRESS') AND resolution_due_at < $1
+            UNION
+            SELECT id FROM complaints
+            WHERE status = 'ASSIGNED' AND first_response_at IS NULL AND response_due_at < $1
+        ) AS overdue
+        """,
+        now,
+    )
+    return int(value)
+
+
+async def intake_since(conn: Connection, since: datetime) -> int:
+    value = await conn.fetchval("SELECT count(*) FROM complaints WHERE created_at >= $1", since)
+    return int(value)

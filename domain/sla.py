@@ -1,0 +1,145 @@
+"""SLA clocks, as pure functions of a complaint row and a moment, and the one command the SLA
+sweeper runs: record the next mark that has come due (at risk, breached, escalated, closed)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import asyncpg
+
+from db import complaints as complaints_db
+from db.pool import Connection
+from domain.lifecycle import EventType, Status
+from domain.workflow import Outcome, apply_system_event
+
+SWEEPER_ACTOR = "system:sla"
+
+
+class SlaClock(StrEnum):
+    RESPONSE = "RESPONSE"
+    RESOLUTION = "RESOLUTION"
+
+
+class SlaState(StrEnum):
+    ON_TRACK = "ON_TRACK"
+    AT_RISK = "AT_RISK"
+    BREACHED = "BREACHED"
+    MET = "MET"
+
+
+ESCALATION_TARGETS = {1: "OPD_HEAD", 2: "COMMAND_CENTER", 3: "GOVERNOR_OFFICE"}
+HELD = (Status.ASSIGNED, Status.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class SlaRules:
+    # A running clock is AT_RISK once less than this share of its window is left.
+    at_risk_share: float = 0.25
+    # Level n+1 comes this long after level n (level 1: after the first breach).
+    escalation_delays: tuple[timedelta, ...] = field(
+        default=(timedelta(0), timedelta(hours=24), timedelta(hours=24))
+    )
+    # A RESOLVED complaint the reporter neither confirms nor reopens closes after this.
+    auto_close_after: timedelta = timedelta(hours=72)
+
+
+@dataclass(frozen=True)
+class Reading:
+    state: SlaState
+    due_at: datetime
+    # Positive while time is left (or was left when met); negative once overdue.
+    remaining: timedelta
+
+
+def read_clock(
+    started: datetime | None,
+    due: datetime | None,
+    done: datetime | None,
+    now: datetime,
+    at_risk_share: float,
+) -> Reading | None:
+    """A clock's state at `now`; None before it has started."""
+    if started is None or due is None:
+        return None
+    if done is not None:
+        return Reading(SlaState.MET if done <= due else SlaState.BREACHED, due, due - done)
+    if now >= due:
+        return Reading(SlaState.BREACHED, due, due - now)
+    if due - now <= (due - started) * at_risk_share:
+        return Reading(SlaState.AT_RISK, due, due - now)
+    return Reading(SlaState.ON_TRACK, due, due - now)
+
+
+def reading(row: Any, clock: SlaClock, now: datetime, rules: SlaRules) -> Reading | None:
+    done = row["first_response_at"] if clock is SlaClock.RESPONSE else row["resolved_at"]
+    due = row[f"{clock.lower()}_due_at"]
+    return read_clock(row["assigned_at"], due, done, now, rules.at_risk_share)
+
+
+@dataclass(frozen=True)
+class Mark:
+    event: EventType
+    at: datetime
+    changes: dict[str, Any]
+    data: dict[str, Any]
+
+
+def _clock_mark(row: Any, clock: SlaClock, now: datetime, rules: SlaRules) -> Mark | None:
+    prefix = clock.lower()
+    running = (
+        row["status"] == Status.ASSIGNED and row["first_response_at"] is None
+        if clock is SlaClock.RESPONSE
+        else row["status"] in HELD
+    )
+    started, due = row["assigned_at"], row[f"{prefix}_due_at"]
+    if not running or due is None or row[f"{prefix}_breached_at"] is not None:
+        return None
+    data = {"clock": str(clock), "due_at": due.isoformat()}
+    # Marks carry the moment they describe, not the moment the sweeper noticed, so escalation
+    # delays and reports do not depend on how often the sweeper runs.
+    if now >= due:
+        return Mark(EventType.SLA_BREACHED, due, {f"{prefix}_breached_at": due}, data)
+    risky_from = due - (due - started) * rules.at_risk_share
+    if now >= risky_from and row[f"{prefix}_at_risk_at"] is None:
+        return Mark(EventType.SLA_AT_RISK, risky_from, {f"{prefix}_at_risk_at": risky_from}, data)
+    return None
+
+
+def next_mark(row: Any, now: datetime, rules: SlaRules) -> Mark | None:
+    """The next SLA mark that has come due for this complaint at `now`, oldest first."""
+    if row["status"] == Status.RESOLVED and row["resolved_at"] is not None:
+        closes_at = row["resolved_at"] + rules.auto_close_after
+        if now >= closes_at:
+            return Mark(EventType.AUTO_CLOSED, closes_at, {"closed_at": closes_at}, {})
+        return None
+    if row["status"] not in HELD:
+        return None
+    marks = [_clock_mark(row, clock, now, rules) for clock in SlaClock]
+    level = row["escalation_level"]
+    breaches = [b for b in (row["response_breached_at"], row["resolution_breached_at"]) if b]
+    if breaches and level < len(rules.escalation_delays):
+        since = row["escalated_at"] if level > 0 else min(breaches)
+        escalate_at = since + rules.escalation_delays[level]
+        if now >= escalate_at:
+            data = {"level": level + 1, "target": ESCALATION_TARGETS[level + 1]}
+            changes = {"escalation_level": level + 1, "escalated_at": escalate_at}
+            marks.append(Mark(EventType.ESCALATED, escalate_at, changes, data))
+    due = [m for m in marks if m is not None]
+    return min(due, key=lambda m: m.at) if due else None
+
+
+async def record_next_mark(
+    conn: Connection, complaint_id: int, now: datetime, rules: SlaRules
+) -> Outcome:
+    """Write the next due mark of one complaint, once: the row lock and the re-check under it
+    make a second sweeper (another instance) find nothing left to do."""
+    row: asyncpg.Record | None = await complaints_db.lock_complaint(conn, complaint_id)
+    if row is None:
+        raise LookupError(f"complaint {complaint_id} vanished")
+    mark = next_mark(row, now, rules)
+    if mark is None:
+        return Outcome(row, None)
+    return await apply_system_event(
+        conn, row, mark.event, changes=mark.changes, data=mark.data, at=mark.at, actor=SWEEPER_ACTOR
+    )

@@ -1,0 +1,110 @@
+"""Root fields for SLA performance and OPD accountability over a period."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import strawberry
+
+from db import performance as performance_db
+from domain.errors import invalid
+from resolvers.context import Info
+from schema.performance import (
+    AccountabilityMonth,
+    LeaderboardEntry,
+    OpdPerformance,
+    RegionPerformance,
+    period,
+)
+
+# Used until the settings carry `leaderboard_min_sample`.
+DEFAULT_MIN_SAMPLE = 10
+
+From = Annotated[
+    datetime,
+    strawberry.argument(
+        name="from",
+        description="The start of the period (inclusive); a time without an offset is in WIB.",
+    ),
+]
+To = Annotated[
+    datetime,
+    strawberry.argument(
+        description="The end of the period (exclusive); a time without an offset is in WIB."
+    ),
+]
+
+
+def now(info: Info) -> datetime:
+    clock = getattr(info.context, "clock", None)
+    return clock.now() if clock is not None else datetime.now(UTC)
+
+
+@strawberry.field(
+    description="SLA performance of every OPD over a period of assignments, including OPDs "
+    "that received nothing."
+)
+async def opd_performance(
+    info: Info,
+    from_: From,
+    to: To,
+) -> list[OpdPerformance]:
+    start, end = period(from_, to)
+    async with info.context.pool.acquire() as conn:
+        rows = await performance_db.opd_performance(conn, start, end, now(info))
+    return [OpdPerformance.from_row(row) for row in rows]
+
+
+@strawberry.field(description="SLA performance of the complaints of each of the 35 regions.")
+async def region_performance(
+    info: Info,
+    from_: From,
+    to: To,
+) -> list[RegionPerformance]:
+    start, end = period(from_, to)
+    async with info.context.pool.acquire() as conn:
+        rows = await performance_db.region_performance(conn, start, end, now(info))
+    return [RegionPerformance.from_row(row) for row in rows]
+
+
+@strawberry.field(
+    description="The OPDs ranked by share of follow-ups within the SLA, then by median "
+    "response time. An OPD that received fewer than `minSample` complaints is left out, so "
+    "that one fast ticket does not top the board."
+)
+async def leaderboard(
+    info: Info,
+    from_: From,
+    to: To,
+    min_sample: Annotated[
+        int | None,
+        strawberry.argument(
+            description="Fewest complaints received to be ranked; by default the server's setting."
+        ),
+    ] = None,
+) -> list[LeaderboardEntry]:
+    start, end = period(from_, to)
+    if min_sample is None:
+        min_sample = getattr(info.context.settings, "leaderboard_min_sample", DEFAULT_MIN_SAMPLE)
+    elif min_sample < 1:
+        raise invalid("minSample", "minSample must be at least 1")
+    async with info.context.pool.acquire() as conn:
+        rows = await performance_db.leaderboard(conn, start, end, now(info), min_sample)
+    return [LeaderboardEntry.from_row(row) for row in rows]
+
+
+@strawberry.field(
+    description="Breaches and escalations per OPD and month (WIB) in a period, under each "
+    "OPD's current head; only months in which an OPD had any, oldest first."
+)
+async def accountability(
+    info: Info,
+    from_: From,
+    to: To,
+) -> list[AccountabilityMonth]:
+    start, end = period(from_, to)
+    async with info.context.pool.acquire() as conn:
+        rows = await performance_db.accountability(conn, start, end)
+    return [AccountabilityMonth.from_row(row) for row in rows]
+
+
+QUERIES = [opd_performance, region_performance, leaderboard, accountability]

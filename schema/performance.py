@@ -1,0 +1,178 @@
+"""SLA performance over a period: per OPD, per region, the leaderboard and the accountability of
+OPD heads. Built from the rows of db/performance.py."""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import strawberry
+
+from domain.errors import invalid
+from resolvers.context import Info
+from schema.ids import WIB
+from schema.reference import Opd, OpdHead, Region
+
+# A leap year and a little: "the year 2028" given as [1 Jan 2028, 1 Jan 2029) must pass.
+MAX_PERIOD = timedelta(days=366)
+
+
+def moment(value: datetime, field: str) -> datetime:
+    """A time in UTC; one written without an offset is read in WIB, as the API shows times."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise invalid(field, f"{field} is out of range") from None
+
+
+def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The period [start, end) in UTC, or INVALID_INPUT: `from` must come before `to`, at most
+    a year apart (one pass over a year of complaints is what the queries are sized for)."""
+    start, end = moment(start, "from"), moment(end, "to")
+    if start >= end:
+        raise invalid("to", "to must be later than from")
+    if end - start > MAX_PERIOD:
+        raise invalid("to", "the period must not be longer than one year")
+    return start, end
+
+
+@strawberry.type
+class PerformanceFigures:
+    received: int = strawberry.field(description="Complaints assigned to the unit in the period.")
+    resolved: int = strawberry.field(description="Of those received, how many are resolved.")
+    backlog: int = strawberry.field(
+        description="Complaints of the unit open now (ASSIGNED or IN_PROGRESS), whatever the "
+        "period."
+    )
+    median_response_hours: float | None = strawberry.field(
+        description="Median hours from assignment to the first follow-up, of those followed up."
+    )
+    p90_response_hours: float | None = strawberry.field(
+        description="90th percentile (interpolated) of the hours to the first follow-up."
+    )
+    median_resolution_hours: float | None = strawberry.field(
+        description="Median hours from assignment to resolution, of those resolved."
+    )
+    p90_resolution_hours: float | None = strawberry.field(
+        description="90th percentile (interpolated) of the hours to resolution."
+    )
+    responses_decided: int = strawberry.field(
+        description="Received complaints whose response clock is decided: followed up, or past "
+        "the deadline without a follow-up."
+    )
+    responses_on_time: int = strawberry.field(
+        description="Of those, followed up by the response deadline."
+    )
+    response_sla_share: float | None = strawberry.field(
+        description="responsesOnTime / responsesDecided, 0 to 1; null when nothing is decided."
+    )
+    breaches: int = strawberry.field(
+        description="SLA breaches (response and resolution clocks) recorded in the period while "
+        "the unit held the complaint."
+    )
+    escalations: int = strawberry.field(description="Escalations recorded in the period.")
+    average_rating: float | None = strawberry.field(
+        description="Average reporter rating (1-5) of the complaints received and rated."
+    )
+    ratings: int = strawberry.field(description="How many received complaints were rated.")
+
+    @staticmethod
+    def figures(row: asyncpg.Record) -> dict[str, Any]:
+        return {
+            "received": row["received"],
+            "resolved": row["resolved"],
+            "backlog": row["backlog"],
+            "median_response_hours": row["median_response_hours"],
+            "p90_response_hours": row["p90_response_hours"],
+            "median_resolution_hours": row["median_resolution_hours"],
+            "p90_resolution_hours": row["p90_resolution_hours"],
+            "responses_decided": row["responses_decided"],
+            "responses_on_time": row["responses_on_time"],
+            "response_sla_share": row["response_sla_share"],
+            "breaches": row["breaches"],
+            "escalations": row["escalations"],
+            "average_rating": row["average_rating"],
+            "ratings": row["ratings"],
+        }
+
+
+@strawberry.type(description="How one OPD performed over a period.")
+class OpdPerformance(PerformanceFigures):
+    opd_db_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "OpdPerformance":
+        return cls(opd_db_id=row["opd_id"], **cls.figures(row))
+
+    @strawberry.field
+    async def opd(self, info: Info) -> Opd:
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+
+@strawberry.type(description="The complaints of one regency or city over a period.")
+class RegionPerformance(PerformanceFigures):
+    region_code: strawberry.Private[str]
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "RegionPerformance":
+        return cls(region_code=row["region_code"], **cls.figures(row))
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region:
+        row = await info.context.loaders.region_by_code.load(self.region_code)
+        assert row is not None
+        return Region.from_row(row)
+
+
+@strawberry.type(description="An OPD's place on the leaderboard.")
+class LeaderboardEntry(OpdPerformance):
+    rank: int = strawberry.field(
+        description="1 is the fastest: highest responseSlaShare, then lowest "
+        "medianResponseHours; ranks never tie."
+    )
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "LeaderboardEntry":
+        return cls(rank=row["rank"], opd_db_id=row["opd_id"], **cls.figures(row))
+
+
+@strawberry.type(
+    description="What one OPD answered for in one month (WIB): its SLA breaches and the "
+    "escalations they led to, under its current head."
+)
+class AccountabilityMonth:
+    opd_db_id: strawberry.Private[int]
+    head: OpdHead | None = strawberry.field(description="The OPD's current head, if recorded.")
+    month: date = strawberry.field(description="The first day of the month, in WIB.")
+    breaches: int
+    response_breaches: int
+    resolution_breaches: int
+    escalations: int
+    escalations_to_opd_head: int = strawberry.field(description="Escalations to level 1.")
+    escalations_to_command_center: int = strawberry.field(
+        description="Escalations to level 2: the command center / Inspektorat."
+    )
+    escalations_to_governor_office: int = strawberry.field(
+        description="Escalations to level 3: the governor's office."
+    )
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> "AccountabilityMonth":
+        head = OpdHead(name=row["head_name"], title=row["head_title"]) if row["head_name"] else None
+        return cls(
+            opd_db_id=row["opd_id"],
+            head=head,
+            month=row["month"],
+            breaches=row["breaches"],
+            response_breaches=row["response_breaches"],
+            resolution_breaches=row["resolution_breaches"],
+            escalations=row["escalations"],
+            escalations_to_opd_head=row["escalations_level1"],
+            escalations_to_command_center=row["escalations_level2"],
+            escalations_to_governor_office=row["escalations_level3"],
+        )
+
+    @strawberry.field
+    async def opd(self, info: Info) -> Opd:
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
