@@ -42,7 +42,9 @@ class CoalescedFeed(Generic[T]):
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="kilas-feed")
         try:
-            queue.put_nowait(await self._compute() if self._latest is None else self._latest)
+            if self._latest is None:
+                self._latest = await self._compute()
+            queue.put_nowait(self._latest)
             yield queue
         finally:
             self._subscribers.discard(queue)
