@@ -1,17 +1,13 @@
-"""SLA clocks, as pure functions of a complaint row and a moment, and the one command the SLA
-sweeper runs: record the next mark that has come due (at risk, breached, escalated, closed)."""
+"""SLA clocks, as pure functions of a complaint row and a moment: each clock's state, and the
+next mark that has come due (at risk, breached, escalated, closed). Writing a mark is
+`domain.workflow.record_next_mark`."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import asyncpg
-
-from db import complaints as complaints_db
-from db.pool import Connection
 from domain.lifecycle import EventType, Status
-from domain.workflow import Outcome, apply_system_event
 
 SWEEPER_ACTOR = "system:sla"
 
@@ -117,9 +113,20 @@ def next_mark(row: Any, now: datetime, rules: SlaRules) -> Mark | None:
         return None
     marks = [_clock_mark(row, clock, now, rules) for clock in SlaClock]
     level = row["escalation_level"]
-    breaches = [b for b in (row["response_breached_at"], row["resolution_breached_at"]) if b]
+    # Escalation climbs only while a breached clock is still unmet: a late follow-up answers
+    # the response breach, though the record of it stays.
+    breaches = [
+        breached
+        for breached, done in (
+            (row["response_breached_at"], row["first_response_at"]),
+            (row["resolution_breached_at"], row["resolved_at"]),
+        )
+        if breached is not None and done is None
+    ]
     if breaches and level < len(rules.escalation_delays):
-        since = row["escalated_at"] if level > 0 else min(breaches)
+        # Never before the breach that justifies it (an answered breach may have stopped the
+        # climb, and a later one restarts it).
+        since = max(row["escalated_at"], min(breaches)) if level > 0 else min(breaches)
         escalate_at = since + rules.escalation_delays[level]
         if now >= escalate_at:
             data = {"level": level + 1, "target": ESCALATION_TARGETS[level + 1]}
@@ -127,19 +134,3 @@ def next_mark(row: Any, now: datetime, rules: SlaRules) -> Mark | None:
             marks.append(Mark(EventType.ESCALATED, escalate_at, changes, data))
     due = [m for m in marks if m is not None]
     return min(due, key=lambda m: m.at) if due else None
-
-
-async def record_next_mark(
-    conn: Connection, complaint_id: int, now: datetime, rules: SlaRules
-) -> Outcome:
-    """Write the next due mark of one complaint, once: the row lock and the re-check under it
-    make a second sweeper (another instance) find nothing left to do."""
-    row: asyncpg.Record | None = await complaints_db.lock_complaint(conn, complaint_id)
-    if row is None:
-        raise LookupError(f"complaint {complaint_id} vanished")
-    mark = next_mark(row, now, rules)
-    if mark is None:
-        return Outcome(row, None)
-    return await apply_system_event(
-        conn, row, mark.event, changes=mark.changes, data=mark.data, at=mark.at, actor=SWEEPER_ACTOR
-    )

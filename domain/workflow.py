@@ -16,6 +16,12 @@ from db import reference as reference_db
 from db.pool import Connection
 from domain.errors import DomainError, ErrorCode, invalid, not_found
 from domain.lifecycle import EventType, InvalidTransition, RejectionReason, Status, next_status
+from domain.sla import SWEEPER_ACTOR, Mark, SlaRules, next_mark
+
+DEFAULT_RULES = SlaRules()
+# Clock marks a person's command settles first; closing for quiet is the sweeper's alone (a
+# reporter who confirms late still confirms).
+SETTLED_FIRST = frozenset({EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED})
 
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_TEXT = 5000
@@ -230,8 +236,13 @@ async def _transition(
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
     before: asyncpg.Record | None = None,
+    rules: SlaRules | None = None,
 ) -> Outcome:
     row = before or await _locked(conn, complaint_id, expected_version)
+    if rules is not None:
+        # Marks that came due before this command are written first, so the record does not
+        # depend on whether the sweeper passed by in between (a late follow-up is a breach).
+        row = await _settle(conn, row, await _now(conn, at), rules)
     status = _move(row, event)
     after = await complaints_db.update_complaint(
         conn, complaint_id, {"status": status, **(changes or {})}, at
@@ -263,6 +274,34 @@ async def apply_system_event(
         data=data,
         before=row,
     )
+
+
+async def _settle(
+    conn: Connection, row: asyncpg.Record, at: datetime, rules: SlaRules
+) -> asyncpg.Record:
+    while (mark := next_mark(row, at, rules)) is not None and mark.event in SETTLED_FIRST:
+        row = (await _apply_mark(conn, row, mark)).complaint
+    return row
+
+
+async def _apply_mark(conn: Connection, row: asyncpg.Record, mark: Mark) -> Outcome:
+    return await apply_system_event(
+        conn, row, mark.event, changes=mark.changes, data=mark.data, at=mark.at, actor=SWEEPER_ACTOR
+    )
+
+
+async def record_next_mark(
+    conn: Connection, complaint_id: int, now: datetime, rules: SlaRules
+) -> Outcome:
+    """The sweeper's command: write the next due mark of one complaint, once. The row lock and
+    the re-check under it make a second sweeper (another instance) find nothing left to do."""
+    row = await complaints_db.lock_complaint(conn, complaint_id)
+    if row is None:
+        raise LookupError(f"complaint {complaint_id} vanished")
+    mark = next_mark(row, now, rules)
+    if mark is None:
+        return Outcome(row, None)
+    return await _apply_mark(conn, row, mark)
 
 
 async def _deadlines(
@@ -307,6 +346,7 @@ async def assign(
     note: str | None = None,
     reassign: bool = False,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """Disposition of a verified complaint to an OPD (by default the category's OPD), or with
     `reassign`, handing an assigned complaint to another OPD (the reason is then required)."""
@@ -340,6 +380,7 @@ async def assign(
             "resolution_due_at": deadlines["resolution_due_at"].isoformat(),
         },
         before=row,
+        rules=rules,
     )
 
 
@@ -351,6 +392,7 @@ async def follow_up(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """An OPD's follow-up; the first one answers the response deadline and starts the work."""
     note = _clean_note(message, "message", required=True)
@@ -368,6 +410,7 @@ async def follow_up(
         at=at,
         changes=changes,
         before=row,
+        rules=rules,
     )
 
 
@@ -379,6 +422,7 @@ async def resolve(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     note = _clean_note(resolution, "resolution", required=True)
     row = await _locked(conn, complaint_id, expected_version)
@@ -392,6 +436,7 @@ async def resolve(
         at=at,
         changes={"resolved_at": await _now(conn, at)},
         before=row,
+        rules=rules,
     )
 
 
@@ -404,6 +449,7 @@ async def confirm(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """The reporter confirms the resolution and rates it 1-5; the complaint closes."""
     if not 1 <= rating <= 5:
@@ -421,6 +467,7 @@ async def confirm(
         changes={"rating": rating, "rating_comment": comment, "closed_at": await _now(conn, at)},
         data={"rating": rating},
         before=row,
+        rules=rules,
     )
 
 
@@ -432,6 +479,7 @@ async def reopen(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """The reporter says the problem is not solved: back to the OPD."""
     note = _clean_note(reason, "reason", required=True)
@@ -446,6 +494,7 @@ async def reopen(
         at=at,
         changes={"resolved_at": None},
         before=row,
+        rules=rules,
     )
 
 
@@ -457,6 +506,7 @@ async def close(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """Close a resolved complaint without the reporter's rating."""
     row = await _locked(conn, complaint_id, expected_version)
@@ -470,6 +520,7 @@ async def close(
         at=at,
         changes={"closed_at": await _now(conn, at)},
         before=row,
+        rules=rules,
     )
 
 
@@ -483,6 +534,7 @@ async def reject(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     row = await _locked(conn, complaint_id, expected_version)
     if reason is RejectionReason.DUPLICATE:
@@ -505,6 +557,7 @@ async def reject(
         changes={"rejection_reason": reason, "duplicate_of_id": duplicate_of_id},
         data={"reason": str(reason), "duplicate_of_id": duplicate_of_id},
         before=row,
+        rules=rules,
     )
 
 
@@ -516,6 +569,7 @@ async def link_work_item(
     expected_version: int | None,
     actor: str,
     at: datetime | None = None,
+    rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """Link the complaint to a programme work item (a scheduled fix), or unlink it with None."""
     row = await _locked(conn, complaint_id, expected_version)
@@ -534,4 +588,5 @@ async def link_work_item(
         changes={"work_item_id": work_item_id},
         data={"work_item_id": work_item_id},
         before=row,
+        rules=rules,
     )

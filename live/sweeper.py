@@ -9,7 +9,8 @@ import asyncpg
 
 from db import sla as sla_db
 from domain.clock import Clock
-from domain.sla import SlaRules, record_next_mark
+from domain.sla import SlaRules
+from domain.workflow import record_next_mark
 from live.bus import EventBus
 from live.hub import EventHub
 from live.publish import run_and_publish
@@ -42,6 +43,7 @@ class SlaSweeper:
         """One pass at the clock's current time; returns the number of events written."""
         now = self.clock.now()
         written = 0
+        after_id = 0
         while True:
             async with self.pool.acquire() as conn:
                 ids = await sla_db.sweep_candidates(
@@ -50,10 +52,12 @@ class SlaSweeper:
                     at_risk_share=self.rules.at_risk_share,
                     auto_close_after=self.rules.auto_close_after,
                     escalation_delays=self.rules.escalation_delays,
+                    after_id=after_id,
                     limit=BATCH,
                 )
             for complaint_id in ids:
                 written += await self._settle(complaint_id, now)
+                after_id = complaint_id
             if len(ids) < BATCH:
                 return written
 

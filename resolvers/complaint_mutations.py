@@ -85,6 +85,7 @@ async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> Co
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
             note=input.note,
         )
 
@@ -104,6 +105,7 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
             note=input.reason,
             reassign=True,
         )
@@ -124,6 +126,7 @@ async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> Com
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -139,6 +142,7 @@ async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> 
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -155,6 +159,7 @@ async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -170,6 +175,7 @@ async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> Co
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -185,6 +191,7 @@ async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> Comp
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -208,6 +215,7 @@ async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> Co
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
@@ -226,6 +234,7 @@ async def link_complaint_to_work_item(
             expected_version=input.expected_version,
             actor=info.context.actor,
             at=info.context.clock.now(),
+            rules=info.context.settings.sla_rules,
         )
 
     return await _run(info, command)
