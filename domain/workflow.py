@@ -1,6 +1,5 @@
-"""Complaint commands. Each runs in the caller's transaction: it locks the complaint, checks the
-version and the status machine, updates the row and appends the event as its last write. Any
-`DomainError` leaves the transaction to be rolled back, so a refused command changes nothing."""
+"""Complaint commands: intake and each step of the lifecycle. Each validates its input and runs
+in the caller's transaction through `domain._transitions`, so a refused command changes nothing."""
 
 import secrets
 from dataclasses import dataclass
@@ -10,29 +9,31 @@ from typing import Any
 import asyncpg
 
 from db import complaints as complaints_db
-from db import events as events_db
 from db import programmes as programmes_db
 from db import reference as reference_db
 from db.pool import Connection
-from domain.errors import DomainError, ErrorCode, invalid, not_found
-from domain.lifecycle import EventType, InvalidTransition, RejectionReason, Status, next_status
-from domain.sla import SWEEPER_ACTOR, Mark, SlaRules, next_mark
+from domain._transitions import (
+    Outcome,
+    append,
+    apply_system_event,
+    locked,
+    move,
+    now_or,
+    record_next_mark,
+    transition,
+)
+from domain.errors import invalid, not_found
+from domain.lifecycle import EventType, RejectionReason
+from domain.sla import SlaRules
+
+# Re-exported: the sweeper and the API know the commands by this module.
+__all__ = ["Outcome", "apply_system_event", "record_next_mark"]
 
 DEFAULT_RULES = SlaRules()
-# Clock marks a person's command settles first; closing for quiet is the sweeper's alone (a
-# reporter who confirms late still confirms).
-SETTLED_FIRST = frozenset({EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED})
 
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_TEXT = 5000
 MAX_NOTE = 2000
-
-
-@dataclass(frozen=True)
-class Outcome:
-    complaint: asyncpg.Record
-    event: asyncpg.Record | None
-    created: bool = True
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,6 @@ class Submission:
     lat: float | None = None
     lon: float | None = None
     media_urls: tuple[str, ...] = ()
-
-
-async def _now(conn: Connection, at: datetime | None) -> datetime:
-    if at is not None:
-        return at
-    value: datetime = await conn.fetchval("SELECT now()")
-    return value
 
 
 def _clean_note(value: str | None, field: str, *, required: bool = False) -> str | None:
@@ -140,7 +134,7 @@ async def submit(
     await _require_region(conn, s.region_code)
     if s.category_code is not None:
         await _require_category(conn, s.category_code)
-    now = await _now(conn, at)
+    now = await now_or(conn, at)
     row = await complaints_db.insert_complaint(
         conn,
         {
@@ -167,141 +161,10 @@ async def submit(
         existing = await complaints_db.complaint_by_channel_ref(conn, s.channel, external_ref)
         assert existing is not None
         return Outcome(existing, None, created=False)
-    event = await _append(
+    event = await append(
         conn, row, row, EventType.SUBMITTED, actor, None, {"channel": s.channel}, at
     )
     return Outcome(row, event)
-
-
-async def _locked(
-    conn: Connection, complaint_id: int, expected_version: int | None
-) -> asyncpg.Record:
-    row = await complaints_db.lock_complaint(conn, complaint_id)
-    if row is None:
-        raise not_found("complaint", complaint_id, "complaintId")
-    if expected_version is not None and row["version"] != expected_version:
-        raise DomainError(
-            ErrorCode.STALE_VERSION,
-            f"the complaint is at version {row['version']}, not {expected_version}: "
-            "reload it and try again",
-            "expectedVersion",
-        )
-    return row
-
-
-def _move(row: asyncpg.Record, event: EventType) -> Status:
-    try:
-        return next_status(Status(row["status"]), event)
-    except InvalidTransition as exc:
-        raise DomainError(ErrorCode.INVALID_TRANSITION, str(exc)) from None
-
-
-async def _append(
-    conn: Connection,
-    before: asyncpg.Record,
-    after: asyncpg.Record,
-    event: EventType,
-    actor: str,
-    note: str | None,
-    data: dict[str, Any],
-    at: datetime | None,
-) -> asyncpg.Record:
-    return await events_db.append_event(
-        conn,
-        complaint_id=after["id"],
-        type=event,
-        from_status=None if event is EventType.SUBMITTED else before["status"],
-        to_status=after["status"],
-        opd_id=after["opd_id"],
-        from_opd_id=before["opd_id"] if before["opd_id"] != after["opd_id"] else None,
-        region_code=after["region_code"],
-        category_code=after["category_code"],
-        actor=actor,
-        note=note,
-        data=data,
-        version=after["version"],
-        occurred_at=at,
-    )
-
-
-async def _transition(
-    conn: Connection,
-    complaint_id: int,
-    event: EventType,
-    *,
-    expected_version: int | None,
-    actor: str,
-    note: str | None,
-    at: datetime | None,
-    changes: dict[str, Any] | None = None,
-    data: dict[str, Any] | None = None,
-    before: asyncpg.Record | None = None,
-    rules: SlaRules | None = None,
-) -> Outcome:
-    row = before or await _locked(conn, complaint_id, expected_version)
-    if rules is not None:
-        # Marks that came due before this command are written first, so the record does not
-        # depend on whether the sweeper passed by in between (a late follow-up is a breach).
-        row = await _settle(conn, row, await _now(conn, at), rules)
-    status = _move(row, event)
-    after = await complaints_db.update_complaint(
-        conn, complaint_id, {"status": status, **(changes or {})}, at
-    )
-    appended = await _append(conn, row, after, event, actor, note, data or {}, at)
-    return Outcome(after, appended)
-
-
-async def apply_system_event(
-    conn: Connection,
-    row: asyncpg.Record,
-    event: EventType,
-    *,
-    changes: dict[str, Any],
-    data: dict[str, Any],
-    at: datetime,
-    actor: str,
-) -> Outcome:
-    """An event the system records on a complaint already locked by the caller."""
-    return await _transition(
-        conn,
-        row["id"],
-        event,
-        expected_version=None,
-        actor=actor,
-        note=None,
-        at=at,
-        changes=changes,
-        data=data,
-        before=row,
-    )
-
-
-async def _settle(
-    conn: Connection, row: asyncpg.Record, at: datetime, rules: SlaRules
-) -> asyncpg.Record:
-    while (mark := next_mark(row, at, rules)) is not None and mark.event in SETTLED_FIRST:
-        row = (await _apply_mark(conn, row, mark)).complaint
-    return row
-
-
-async def _apply_mark(conn: Connection, row: asyncpg.Record, mark: Mark) -> Outcome:
-    return await apply_system_event(
-        conn, row, mark.event, changes=mark.changes, data=mark.data, at=mark.at, actor=SWEEPER_ACTOR
-    )
-
-
-async def record_next_mark(
-    conn: Connection, complaint_id: int, now: datetime, rules: SlaRules
-) -> Outcome:
-    """The sweeper's command: write the next due mark of one complaint, once. The row lock and
-    the re-check under it make a second sweeper (another instance) find nothing left to do."""
-    row = await complaints_db.lock_complaint(conn, complaint_id)
-    if row is None:
-        raise LookupError(f"complaint {complaint_id} vanished")
-    mark = next_mark(row, now, rules)
-    if mark is None:
-        return Outcome(row, None)
-    return await _apply_mark(conn, row, mark)
 
 
 async def _deadlines(
@@ -350,9 +213,9 @@ async def assign(
 ) -> Outcome:
     """Disposition of a verified complaint to an OPD (by default the category's OPD), or with
     `reassign`, handing an assigned complaint to another OPD (the reason is then required)."""
-    row = await _locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version)
     event = EventType.REASSIGNED if reassign else EventType.ASSIGNED
-    _move(row, event)
+    move(row, event)
     category_code = category_code or row["category_code"]
     if category_code is not None:
         category = await _require_category(conn, category_code)
@@ -363,10 +226,10 @@ async def assign(
     await _require_opd(conn, opd_id)
     if reassign and opd_id == row["opd_id"]:
         raise invalid("opdId", "the complaint is already assigned to that OPD")
-    now = await _now(conn, at)
+    now = await now_or(conn, at)
     deadlines = await _deadlines(conn, row, category_code, now)
     changes = {"opd_id": opd_id, "category_code": category_code, **deadlines}
-    return await _transition(
+    return await transition(
         conn,
         complaint_id,
         event,
@@ -396,11 +259,11 @@ async def follow_up(
 ) -> Outcome:
     """An OPD's follow-up; the first one answers the response deadline and starts the work."""
     note = _clean_note(message, "message", required=True)
-    row = await _locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version)
     changes = {}
     if row["first_response_at"] is None:
-        changes["first_response_at"] = await _now(conn, at)
-    return await _transition(
+        changes["first_response_at"] = await now_or(conn, at)
+    return await transition(
         conn,
         complaint_id,
         EventType.FOLLOWED_UP,
@@ -425,8 +288,8 @@ async def resolve(
     rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     note = _clean_note(resolution, "resolution", required=True)
-    row = await _locked(conn, complaint_id, expected_version)
-    return await _transition(
+    row = await locked(conn, complaint_id, expected_version)
+    return await transition(
         conn,
         complaint_id,
         EventType.RESOLVED,
@@ -434,7 +297,7 @@ async def resolve(
         actor=actor,
         note=note,
         at=at,
-        changes={"resolved_at": await _now(conn, at)},
+        changes={"resolved_at": await now_or(conn, at)},
         before=row,
         rules=rules,
     )
@@ -455,8 +318,8 @@ async def confirm(
     if not 1 <= rating <= 5:
         raise invalid("rating", "the rating must be a whole number from 1 to 5")
     comment = _clean_note(comment, "comment")
-    row = await _locked(conn, complaint_id, expected_version)
-    return await _transition(
+    row = await locked(conn, complaint_id, expected_version)
+    return await transition(
         conn,
         complaint_id,
         EventType.CONFIRMED,
@@ -464,7 +327,7 @@ async def confirm(
         actor=actor,
         note=comment,
         at=at,
-        changes={"rating": rating, "rating_comment": comment, "closed_at": await _now(conn, at)},
+        changes={"rating": rating, "rating_comment": comment, "closed_at": await now_or(conn, at)},
         data={"rating": rating},
         before=row,
         rules=rules,
@@ -483,8 +346,8 @@ async def reopen(
 ) -> Outcome:
     """The reporter says the problem is not solved: back to the OPD."""
     note = _clean_note(reason, "reason", required=True)
-    row = await _locked(conn, complaint_id, expected_version)
-    return await _transition(
+    row = await locked(conn, complaint_id, expected_version)
+    return await transition(
         conn,
         complaint_id,
         EventType.REOPENED,
@@ -509,8 +372,8 @@ async def close(
     rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """Close a resolved complaint without the reporter's rating."""
-    row = await _locked(conn, complaint_id, expected_version)
-    return await _transition(
+    row = await locked(conn, complaint_id, expected_version)
+    return await transition(
         conn,
         complaint_id,
         EventType.CLOSED,
@@ -518,7 +381,7 @@ async def close(
         actor=actor,
         note=_clean_note(note, "note"),
         at=at,
-        changes={"closed_at": await _now(conn, at)},
+        changes={"closed_at": await now_or(conn, at)},
         before=row,
         rules=rules,
     )
@@ -536,7 +399,7 @@ async def reject(
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
-    row = await _locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version)
     if reason is RejectionReason.DUPLICATE:
         if duplicate_of_id is None:
             raise invalid("duplicateOfId", "a duplicate needs the complaint it duplicates")
@@ -546,7 +409,7 @@ async def reject(
             raise not_found("complaint", duplicate_of_id, "duplicateOfId")
     elif duplicate_of_id is not None:
         raise invalid("duplicateOfId", "only a DUPLICATE rejection names another complaint")
-    return await _transition(
+    return await transition(
         conn,
         complaint_id,
         EventType.REJECTED,
@@ -572,12 +435,12 @@ async def link_work_item(
     rules: SlaRules = DEFAULT_RULES,
 ) -> Outcome:
     """Link the complaint to a programme work item (a scheduled fix), or unlink it with None."""
-    row = await _locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version)
     if work_item_id is not None and not await programmes_db.work_items_by_ids(conn, [work_item_id]):
         raise not_found("work item", work_item_id, "workItemId")
     if work_item_id == row["work_item_id"]:
         raise invalid("workItemId", "the complaint is already linked that way")
-    return await _transition(
+    return await transition(
         conn,
         complaint_id,
         EventType.WORK_ITEM_LINKED,
