@@ -125,6 +125,20 @@ class ComplaintState:
     escalation_level: int
     version: int
 
+    @classmethod
+    def from_row(cls, row: Any) -> "ComplaintState":
+        """The state a stored complaint row is in, to compare with a replay of its events."""
+        return cls(
+            Status(row["status"]),
+            row["opd_id"],
+            row["rating"],
+            row["rejection_reason"],
+            row["duplicate_of_id"],
+            row["work_item_id"],
+            row["escalation_level"],
+            row["version"],
+        )
+
 
 def apply_event(state: ComplaintState | None, event: dict[str, Any]) -> ComplaintState:
     """Fold one event row (type, to_status, opd_id, data, version) into the state."""

@@ -1,6 +1,6 @@
 """Read-side root fields."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import strawberry
 
@@ -21,13 +21,13 @@ from schema.complaints import (
 )
 from schema.enums import ComplaintOrder
 from schema.ids import (
-    WIB,
     database_id,
     decode_event_cursor,
     decode_id,
     decode_keyset_cursor,
     encode_cursor,
     parse_global_id,
+    utc_moment,
 )
 from schema.live import Dashboard
 from schema.node import Node, PageInfo
@@ -44,15 +44,7 @@ def _page_size(info: Info, first: int | None) -> int:
 
 
 def _moment(value: datetime | None, field: str) -> datetime | None:
-    """A filter time; one written without an offset is read in WIB, as the API shows times."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=WIB)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise invalid(field, f"{field} is out of range") from None
+    return utc_moment(value, field) if value is not None else None
 
 
 def complaint_filter(f: inputs.ComplaintFilter | None) -> complaints_db.ComplaintFilter:

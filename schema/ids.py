@@ -85,3 +85,13 @@ def decode_event_cursor(value: str, field: str = "after") -> int:
     if number is None:
         raise invalid(field, f"{value!r} is not an event cursor")
     return number
+
+
+def utc_moment(value: datetime, field: str) -> datetime:
+    """A time in UTC; one written without an offset is read in WIB, as the API shows times."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=WIB)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise invalid(field, f"{field} is out of range") from None

@@ -1,7 +1,7 @@
 """SLA performance over a period: per OPD, per region, the leaderboard and the accountability of
 OPD heads. Built from the rows of db/performance.py."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -9,27 +9,17 @@ import strawberry
 
 from domain.errors import invalid
 from resolvers.context import Info
-from schema.ids import WIB
+from schema.ids import utc_moment
 from schema.reference import Opd, OpdHead, Region
 
 # A leap year and a little: "the year 2028" given as [1 Jan 2028, 1 Jan 2029) must pass.
 MAX_PERIOD = timedelta(days=366)
 
 
-def moment(value: datetime, field: str) -> datetime:
-    """A time in UTC; one written without an offset is read in WIB, as the API shows times."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=WIB)
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise invalid(field, f"{field} is out of range") from None
-
-
 def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     """The period [start, end) in UTC, or INVALID_INPUT: `from` must come before `to`, at most
     a year apart (one pass over a year of complaints is what the queries are sized for)."""
-    start, end = moment(start, "from"), moment(end, "to")
+    start, end = utc_moment(start, "from"), utc_moment(end, "to")
     if start >= end:
         raise invalid("to", "to must be later than from")
     if end - start > MAX_PERIOD:

@@ -11,7 +11,7 @@ import asyncpg
 from db.pool import create_pool
 from domain import workflow
 from domain.clock import ManualClock
-from domain.lifecycle import ComplaintState, Status, replay
+from domain.lifecycle import ComplaintState, replay
 from domain.sla import SlaRules
 from live.bus import EventBus
 from live.hub import EventHub
@@ -152,14 +152,5 @@ async def check_replay(pool: asyncpg.Pool) -> int:
         for e in history:
             assert e["from_status"] == (previous["to_status"] if previous else None), history
             previous = e
-        assert replay(history) == ComplaintState(
-            Status(row["status"]),
-            row["opd_id"],
-            row["rating"],
-            row["rejection_reason"],
-            row["duplicate_of_id"],
-            row["work_item_id"],
-            row["escalation_level"],
-            row["version"],
-        )
+        assert replay(history) == ComplaintState.from_row(row)
     return len(rows)

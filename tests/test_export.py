@@ -199,6 +199,7 @@ async def test_the_complaints_csv_filters(
         ({"search": "x" * 201}, "longer than 200 characters"),
         ([("opd", "dpubmck"), ("opd", "dinkes")], "give opd at most once"),
         ({"stauts": "ASSIGNED"}, "unknown parameter(s): stauts"),
+        ([("search", "lubang"), ("search", "lampu\x00")], "must not contain NUL"),
     ],
 )
 async def test_bad_complaint_filters_are_a_plain_400(

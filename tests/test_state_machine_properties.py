@@ -302,16 +302,7 @@ def _check_legal(row: dict[str, Any], events: list[dict[str, Any]]) -> None:
     assert events[-1]["to_status"] == row["status"]
     assert events[-1]["opd_id"] == row["opd_id"]
 
-    assert replay(events) == ComplaintState(
-        status,
-        row["opd_id"],
-        row["rating"],
-        row["rejection_reason"],
-        row["duplicate_of_id"],
-        row["work_item_id"],
-        row["escalation_level"],
-        row["version"],
-    )
+    assert replay(events) == ComplaintState.from_row(row)
 
 
 async def _example(world: World, categories: list[str | None], data: st.DataObject) -> None:
