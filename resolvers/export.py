@@ -5,14 +5,16 @@ year of complaints never sits in memory; neither file carries a reporter's perso
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+import anyio
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from db import performance as performance_db
 from db import reference as reference_db
@@ -196,17 +198,42 @@ def _complaint_line(row: asyncpg.Record) -> list[Any]:
     ]
 
 
-async def _complaint_chunks(pool: asyncpg.Pool, f: ComplaintFilter) -> AsyncIterator[str]:
+class _ClosingStreamingResponse(StreamingResponse):
+    """Closes its generator when the client hangs up: Starlette only stops iterating it, and
+    the cursor, its transaction and the pooled connection would wait for the garbage collector."""
+
+    def __init__(self, chunks: AsyncGenerator[str, None], **kwargs: Any) -> None:
+        super().__init__(chunks, **kwargs)
+        self._chunks = chunks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._chunks.aclose()
+
+
+async def _complaint_chunks(pool: asyncpg.Pool, f: ComplaintFilter) -> AsyncGenerator[str, None]:
     yield _csv([COMPLAINTS_HEADER])
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        batch: list[list[Any]] = []
-        async for row in performance_db.stream_complaints(conn, f):
-            batch.append(_complaint_line(row))
-            if len(batch) >= CHUNK_ROWS:
+    async with pool.acquire() as conn:
+        transaction = conn.transaction(readonly=True)
+        await transaction.start()
+        try:
+            batch: list[list[Any]] = []
+            async for row in performance_db.stream_complaints(conn, f):
+                batch.append(_complaint_line(row))
+                if len(batch) >= CHUNK_ROWS:
+                    yield _csv(batch)
+                    batch = []
+            if batch:
                 yield _csv(batch)
-                batch = []
-        if batch:
-            yield _csv(batch)
+        finally:
+            # A client that hangs up cancels the download, and anyio cancels again at every
+            # await: shield the rollback, or the connection would go back mid-transaction.
+            with anyio.CancelScope(shield=True):
+                if not conn.is_closed():
+                    await transaction.rollback()
 
 
 async def complaints_csv(request: Request) -> Response:
@@ -218,7 +245,7 @@ async def complaints_csv(request: Request) -> Response:
             f = await _filter(request, conn)
     except BadRequest as error:
         return _bad_request(error)
-    return StreamingResponse(
+    return _ClosingStreamingResponse(
         _complaint_chunks(pool, f),
         media_type="text/csv; charset=utf-8",
         headers=_attachment("complaints.csv"),

@@ -1,6 +1,7 @@
 """The CSV downloads over real HTTP: headers, rows, filters, plain 400s for bad parameters, no
 reporter personal data, and a complaint file streamed in chunks however long it is."""
 
+import asyncio
 import csv
 import io
 from datetime import datetime
@@ -241,3 +242,52 @@ async def test_a_long_complaints_csv_is_streamed_in_chunks(
     assert rows[-1]["tracking_number"] == "JTG-BULK-05000"
     assert rows[-1]["created_at"] == "2025-06-04T11:20:00+07:00"
     assert chunks > 1
+
+
+async def test_a_client_that_hangs_up_mid_download_gives_the_connection_back(
+    server: RunningServer, conn: asyncpg.Connection
+) -> None:
+    # Driven as ASGI, as uvicorn drives it, for a client that stops reading and then hangs up
+    # at a moment of the test's choosing (over TCP, that moment depends on socket buffers).
+    await conn.execute(
+        """
+        INSERT INTO complaints (tracking_number, channel, text, region_code, status, created_at)
+        SELECT 'JTG-BULK-' || g, 'SMS', 'Lampu jalan mati, tiang ' || g, '33.74', 'RECEIVED',
+            timestamptz '2025-06-01 00:00+07' + g * interval '1 minute'
+        FROM generate_series(1, 2000) AS g
+        """
+    )
+    first_rows, hang_up, stalled = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        await hang_up.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.body" and b"JTG-BULK-" in message["body"]:
+            first_rows.set()
+            await stalled.wait()  # the client's window is full, and stays full
+
+    async def exports_open() -> int:
+        count: int = await conn.fetchval(
+            """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid()
+              AND xact_start IS NOT NULL AND query LIKE '%c.id, c.tracking_number%'
+            """
+        )
+        return count
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+        "method": "GET", "scheme": "http", "path": "/export/complaints.csv", "raw_path": b"",
+        "root_path": "", "query_string": b"", "headers": [], "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 5000), "state": {},
+    }  # fmt: skip
+    download = asyncio.create_task(server.app(scope, receive, send))
+    await asyncio.wait_for(first_rows.wait(), 10)
+    assert await exports_open() == 1
+    hang_up.set()
+    await asyncio.wait_for(download, 10)
+    # The cursor's transaction ended and its connection went back to the pool, clean.
+    assert await exports_open() == 0

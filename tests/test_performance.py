@@ -132,7 +132,7 @@ async def seed(conn: asyncpg.Connection) -> dict[str, int]:
     await event(conn, dishub, "ESCALATED", datetime(2025, 12, 1, 1, tzinfo=WIB),
                 {"level": 3, "target": "GOVERNOR_OFFICE"})  # fmt: skip
     await conn.execute(
-        "UPDATE opds SET head_name = 'Ir. Hanung Triyono', head_title = 'Kepala Dinas' "
+        "UPDATE opds SET head_name = 'Ir. Budi Santoso', head_title = 'Kepala Dinas' "
         "WHERE slug = 'dpubmck'"
     )
     return ids
@@ -247,8 +247,8 @@ async def test_accountability_counts_per_opd_head_and_wib_month(conn: asyncpg.Co
     # The escalation at 20:00 UTC on 31 October is 03:00 on 1 November in WIB. Dishub's level-3
     # escalation falls after the period, so Dishub has no line at all.
     assert found == [
-        ("dpubmck", "Ir. Hanung Triyono", "2025-10-01", 1, 1, 0, 0, 0, 0, 0),
-        ("dpubmck", "Ir. Hanung Triyono", "2025-11-01", 2, 1, 1, 2, 1, 1, 0),
+        ("dpubmck", "Ir. Budi Santoso", "2025-10-01", 1, 1, 0, 0, 0, 0, 0),
+        ("dpubmck", "Ir. Budi Santoso", "2025-11-01", 2, 1, 1, 2, 1, 1, 0),
     ]
 
 
@@ -313,7 +313,7 @@ async def test_the_figures_are_served_over_graphql(
     assert data["accountability"] == [
         {
             "opd": {"slug": "dpubmck"},
-            "head": {"name": "Ir. Hanung Triyono", "title": "Kepala Dinas"},
+            "head": {"name": "Ir. Budi Santoso", "title": "Kepala Dinas"},
             "month": "2025-11-01", "breaches": 2, "escalations": 2, "escalationsToOpdHead": 1,
             "escalationsToCommandCenter": 1, "escalationsToGovernorOffice": 0,
         }
