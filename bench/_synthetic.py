@@ -47,8 +47,9 @@ BIG_REGIONS = {"33.74": 3.0, "33.01": 2.0, "33.02": 2.0, "33.29": 2.0, "33.72": 
 HOURLY = (2, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 8, 8, 8, 7, 7, 7, 8, 9, 10, 10, 8, 5, 3)
 WEEKLY = (1.15, 1.1, 1.05, 1.0, 0.95, 0.75, 0.7)
 _CATEGORISED = {"WEB", "APP", "NATIONAL", "HOTLINE", "WALK_IN"}
-_GROUP = {"X": "SOCIAL", "INSTAGRAM": "SOCIAL", "FACEBOOK": "SOCIAL", "WHATSAPP": "CHAT"}
-_GROUP["SMS"] = "CHAT"
+_GROUP = {
+    "X": "SOCIAL", "INSTAGRAM": "SOCIAL", "FACEBOOK": "SOCIAL", "WHATSAPP": "CHAT", "SMS": "CHAT",
+}  # fmt: skip
 _NO_REF = {"HOTLINE", "WALK_IN"}
 # Weighted draws as pools for rng.choice, which is several times cheaper than rng.choices.
 _REJECTIONS = ("SPAM",) * 2 + ("INCOMPLETE",) * 3 + ("NOT_OUR_AUTHORITY",) * 3 + ("DUPLICATE",) * 3
@@ -72,7 +73,7 @@ class Reference:
 @dataclass(frozen=True)
 class _Habits:
     late_share: float  # first responses that miss the 1x24 h deadline
-    response_shape: float  # >1: on-time responses come early in the day
+    response_shape: float  # above 1: on-time responses come early in the 24 hours
     work_factor: float  # resolution time as a share of the category's deadline
 
 
@@ -91,7 +92,6 @@ class Generator:
     ) -> None:
         self.ref, self.count, self.now = ref, count, now.timestamp()
         self.next_complaint_id, self.next_event_id = first_complaint_id, first_event_id
-        self.first_complaint_id = first_complaint_id
         self.days, self.rng = days, random.Random(seed)
         rules = rules or SlaRules()
         self.at_risk_share = rules.at_risk_share
@@ -109,7 +109,8 @@ class Generator:
             for r in ref.regions
             for c in self.categories
         }
-        self.recent: dict[str, deque[tuple[int, int]]] = {c: deque(maxlen=64) for c in t.TEMPLATES}
+        # Recent complaint ids per category: what a duplicate duplicates.
+        self.recent: dict[str, deque[int]] = {c: deque(maxlen=64) for c in t.TEMPLATES}
         self.pending: list[tuple[Any, ...]] = []
 
     def _habits(self) -> _Habits:
@@ -190,9 +191,9 @@ class Generator:
         if channel == "FACEBOOK":
             return name, None, name.lower().replace(" ", "."), False, confidential
         contact = f"08{rng.choice('1257')}{rng.randrange(10**8, 10**9)}"
-        if _GROUP.get(channel) == "CHAT" and rng.random() < 0.3:
-            name = None
-        return name, contact, None, False, confidential
+        # Some chat messages come from a number alone.
+        named = _GROUP.get(channel) != "CHAT" or rng.random() >= 0.3
+        return name if named else None, contact, None, False, confidential
 
     def _complaint(
         self, created: float, region: dict[str, Any], category: str, channel: str
@@ -210,7 +211,8 @@ class Generator:
         timeline: list[tuple[Any, ...]] = [
             (created, "SUBMITTED", None, f'{{"channel": "{channel}"}}', None)
         ]
-        reason = duplicate_of = dues = None
+        reason = duplicate_of = None
+        dues: tuple[datetime | None, datetime | None] = (None, None)
         if rng.random() < REJECTED_SHARE:
             reason = rng.choice(_REJECTIONS)
             recent = self.recent[category]
@@ -225,9 +227,9 @@ class Generator:
                 text, note, given = opener + foreign, foreign_note, None
             else:
                 text, given = rng.choice(t.SPAM if reason == "SPAM" else t.INCOMPLETE), None
-            at = created + (0.3 + 11.7 * rng.random() ** 2) * HOUR
+            decided = created + (0.3 + 11.7 * rng.random() ** 2) * HOUR
             data = f'{{"reason": "{reason}", "duplicate_of_id": {duplicate_of or "null"}}}'
-            timeline.append((at, "REJECTED", note, data, None))
+            timeline.append((decided, "REJECTED", note, data, None))
         else:
             self.recent[category].append(cid)
             text = opener + core + closer
@@ -237,7 +239,10 @@ class Generator:
         timeline = sorted((e for e in timeline if e[0] <= now), key=itemgetter(0))
 
         status, cat, opd_now, version = "RECEIVED", given, None, 0
-        assigned = first_response = resolved = closed = rating = comment = escalated = None
+        before: str | None
+        assigned: datetime | None = None
+        first_response = resolved = closed = escalated = assigned
+        rating = comment = None
         marks: dict[str, datetime] = {}
         level = 0
         slug = f"synthetic:{self.ref.opd_slugs[opd]}"
@@ -275,7 +280,7 @@ class Generator:
         if rng.random() < (0.7 if channel == "APP" else 0.3):
             lat = round(region["seat_lat"] + rng.gauss(0, 0.03), 5)
             lon = round(region["seat_lon"] + rng.gauss(0, 0.03), 5)
-        if assigned is None:
+        if assigned is None:  # not yet assigned at `now`
             dues = (None, None)
         return (
             cid, f"SYN-{cid:08d}", channel, None if channel in _NO_REF else f"SYN-{cid}",
