@@ -10,12 +10,11 @@ from the partial indexes of migration 0005, today's intake (WIB) from `complaint
 Baselines: one GROUP BY over `complaints` for the counts; the same breach and intake queries
 with the planner kept off indexes, as if 0005 (and `complaints_created`) did not exist.
 
-Leaderboard: `db.performance.leaderboard` over the last 30 and 365 days (min sample 10).
-Baseline: the same SQL with the planner kept off indexes.
+Leaderboard: `db.performance.leaderboard` over the last 7, 30, 90 and 365 days (min sample 10).
+Baseline: the same figures in one grouped pass over the period (`_grouped_leaderboard.py`), with
+the planner kept off indexes and the server's own settings.
 
---try-fixes then measures Kilas as it is against Kilas with the changes proposed in
-BENCHMARKS.md (FIXES below: two covering indexes, planner settings, a rewritten breach
-count), made in a transaction that is rolled back, so the database is left as it was.
+Kilas's side runs on a connection with the settings of Kilas's pool (`db.pool.SERVER_SETTINGS`).
 --explain prints the plans. Without --database-url it uses the embedded server in --data-dir,
 database --database (the loader's defaults).
 """
@@ -32,11 +31,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+from _grouped_leaderboard import grouped_leaderboard
 from bulk_load import database, database_arguments
 
 from db import dashboard as dashboard_db
 from db import performance as performance_db
-from db.pool import connect, create_pool
+from db.pool import SERVER_SETTINGS, create_pool
 from domain.clock import ManualClock
 from live.dashboard import compute_dashboard, start_of_day_wib
 
@@ -45,31 +45,6 @@ TARGET_MS = 200.0
 # The baseline's own connection: a prepared statement keeps the plan it was made with, so the
 # planner settings must be in place before its first query, not switched around runs.
 NO_INDEXES = {"enable_indexscan": "off", "enable_indexonlyscan": "off", "enable_bitmapscan": "off"}
-FIXES = (
-    # JIT compiles each big aggregate anew, for ~150 ms, on every execution.
-    "SET LOCAL jit = off",
-    # The percentile sorts of the leaderboard spill to disk with the default 4 MB.
-    "SET LOCAL work_mem = '64MB'",
-    # After five runs of a prepared statement PostgreSQL may keep a generic plan, made without
-    # knowing the period; for a long period it is much slower than a plan for the dates given.
-    "SET LOCAL plan_cache_mode = force_custom_plan",
-    # Index-only scans for the leaderboard's complaints assigned in the period and its breach and
-    # escalation events (its backlog per OPD is index-only already, on complaints_opd_status).
-    """CREATE INDEX complaints_assigned_figures ON complaints (assigned_at)
-       INCLUDE (opd_id, first_response_at, response_due_at, resolved_at, rating)
-       WHERE assigned_at IS NOT NULL""",
-    "CREATE INDEX complaint_events_type_time_opd ON complaint_events (type, occurred_at) "
-    "INCLUDE (opd_id)",
-)
-# The same number as db.dashboard.breaches_open_now without the UNION of ids, which needs every
-# held complaint's heap row: |A ∪ B| = |A| + |B without A|. The first count is index-only.
-BREACHES_OPEN_NOW = """
-    SELECT (SELECT count(*) FROM complaints
-            WHERE status IN ('ASSIGNED', 'IN_PROGRESS') AND resolution_due_at < $1)
-         + (SELECT count(*) FROM complaints
-            WHERE status = 'ASSIGNED' AND first_response_at IS NULL AND response_due_at < $1
-              AND (resolution_due_at >= $1 OR resolution_due_at IS NULL))
-"""
 
 
 @dataclass(frozen=True)
@@ -78,7 +53,6 @@ class Case:
     baseline_name: str
     baseline: Query
     kilas: Query
-    fixed: Query  # Kilas with the proposed fixes
     baseline_uses_indexes: bool = False
 
 
@@ -93,9 +67,6 @@ def cases(now: datetime) -> list[Case]:
     async def breaches(conn: asyncpg.Connection) -> Any:
         return await dashboard_db.breaches_open_now(conn, now)
 
-    async def breaches_fixed(conn: asyncpg.Connection) -> Any:
-        return await conn.fetchval(BREACHES_OPEN_NOW, now)
-
     async def intake(conn: asyncpg.Connection) -> Any:
         return await dashboard_db.intake_since(conn, today)
 
@@ -109,20 +80,20 @@ def cases(now: datetime) -> list[Case]:
         start = now - timedelta(days=days)
         return lambda conn: performance_db.leaderboard(conn, start, now, now, 10)
 
+    def grouped(days: int) -> Query:
+        start = now - timedelta(days=days)
+        return lambda conn: grouped_leaderboard(conn, start, now, now, 10)
+
     counts = dashboard_db.counts
     return [
         Case("dashboard: counts by status, region, channel", "GROUP BY over complaints",
-             counts_baseline, counts, counts, baseline_uses_indexes=True),
-        Case("dashboard: breaches open now", "same SQL, no index", breaches, breaches,
-             breaches_fixed),
-        Case("dashboard: today's intake (WIB)", "same SQL, no index", intake, intake, intake),
+             counts_baseline, counts, baseline_uses_indexes=True),
+        Case("dashboard: breaches open now", "same SQL, no index", breaches, breaches),
+        Case("dashboard: today's intake (WIB)", "same SQL, no index", intake, intake),
         Case("dashboard: all of it, one connection", "GROUP BY, no index",
-             dashboard(counts_baseline, breaches), dashboard(counts, breaches),
-             dashboard(counts, breaches_fixed)),
-        Case("leaderboard, 30 days", "same SQL, no index", leaderboard(30), leaderboard(30),
-             leaderboard(30)),
-        Case("leaderboard, 365 days", "same SQL, no index", leaderboard(365), leaderboard(365),
-             leaderboard(365)),
+             dashboard(counts_baseline, breaches), dashboard(counts, breaches)),
+        *(Case(f"leaderboard, {days} days", "one grouped pass, no index", grouped(days),
+               leaderboard(days)) for days in (7, 30, 90, 365)),
     ]  # fmt: skip
 
 
@@ -216,10 +187,9 @@ async def dashboard_end_to_end(url: str, now: datetime, runs: int, warmup: int) 
     )
 
 
-async def run(url: str, runs: int, warmup: int, try_fixes: bool, plans: bool) -> None:
-    conn = await connect(url)
+async def run(url: str, runs: int, warmup: int, plans: bool) -> None:
+    conn = await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
     unindexed = await asyncpg.connect(url, server_settings=NO_INDEXES)
-    fixed = await connect(url)
     try:
         now: datetime = await conn.fetchval("SELECT now()")
         await profile(conn, runs, warmup)
@@ -236,46 +206,20 @@ async def run(url: str, runs: int, warmup: int, try_fixes: bool, plans: bool) ->
         if plans:
             for case in cases(now):
                 await explain(conn, case.name, case.kilas)
-        if not try_fixes:
-            return
-        async with fixed.transaction():
-            started = time.perf_counter()
-            for fix in FIXES:
-                await fixed.execute(fix)
-            print(f"\nFixes applied in {time.perf_counter() - started:.1f} s (rolled back after)\n")
-            print(
-                "| query | Kilas median | p95 | with fixes median | p95 | fixed < 200 ms |\n"
-                "| --- | --- | --- | --- | --- | --- |"
-            )
-            for case in cases(now):
-                result = await compare((conn, case.kilas), (fixed, case.fixed), runs, warmup)
-                print(f"| {case.name} | {result} |", flush=True)
-            print(f"\n{load_average()}")
-            if plans:
-                for case in cases(now):
-                    await explain(fixed, f"{case.name} (with fixes)", case.fixed)
-            raise _RollBack
-    except _RollBack:
-        pass
     finally:
-        for c in (conn, unindexed, fixed):
+        for c in (conn, unindexed):
             await c.close()
-
-
-class _RollBack(Exception):
-    """Leaves the transaction of the fixes, undoing them."""
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--try-fixes", action="store_true", help="measure the proposed fixes")
     parser.add_argument("--explain", action="store_true", help="print the Kilas queries' plans")
     database_arguments(parser)
     args = parser.parse_args()
     async with database(args.database_url, args.data_dir, args.database) as url:
-        await run(url, args.runs, args.warmup, args.try_fixes, args.explain)
+        await run(url, args.runs, args.warmup, args.explain)
 
 
 if __name__ == "__main__":

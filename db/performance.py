@@ -2,17 +2,20 @@
 accountability of OPD heads, and the complaint stream behind the CSV export.
 
 A period is [start, end) on `assigned_at` for what was received, and on `occurred_at` for SLA
-events. Each figure comes from one grouped pass: over the complaints assigned in the period (the
-`complaints_assigned` index), over the open backlog, and over the breach and escalation events
-(`complaint_events_type_time`); the three are joined to the units, so that a unit with nothing
-in the period still has its row."""
+events. Each unit (OPD or region) gets its figures from index-only range scans of its own: the
+complaints it was assigned in the period, its open backlog, and its breach and escalation events
+(the covering indexes of migration 0006). One range per unit, already in unit order, avoids
+sorting a period's complaints by unit before aggregating them, which cost more than the
+aggregates themselves on a million complaints (BENCHMARKS.md). A unit with nothing in the period
+still has its row."""
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 
 import asyncpg
 
-from db.complaints import _FILTER_SQL, ComplaintFilter, _filter_args
+from db.complaints import FILTER_SQL, ComplaintFilter, filter_args
 from db.pool import Connection
 
 # Hours as float8: date_part is float8 where extract() would be numeric, and percentile_cont
@@ -20,54 +23,48 @@ from db.pool import Connection
 _HOURS = "date_part('epoch', {end} - assigned_at) / 3600"
 
 _FIGURES_SQL = f"""
-    received AS (
-        SELECT {{key}} AS key,
-            count(*) AS received,
-            count(resolved_at) AS resolved,
-            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                ORDER BY {_HOURS.format(end="first_response_at")}) AS response_hours,
-            percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                ORDER BY {_HOURS.format(end="resolved_at")}) AS resolution_hours,
-            -- A response clock is decided once answered, or once its deadline has passed.
-            count(*) FILTER (WHERE response_due_at IS NOT NULL
-                AND (first_response_at IS NOT NULL OR response_due_at < $3)) AS responses_decided,
-            count(*) FILTER (WHERE first_response_at <= response_due_at) AS responses_on_time,
-            avg(rating)::float8 AS average_rating,
-            count(rating) AS ratings
-        FROM complaints
-        WHERE assigned_at >= $1 AND assigned_at < $2 AND {{key}} IS NOT NULL
-        GROUP BY {{key}}
-    ),
-    backlog AS ({{backlog}}),
-    sla_events AS (
-        SELECT {{key}} AS key,
-            count(*) FILTER (WHERE type = 'SLA_BREACHED') AS breaches,
-            count(*) FILTER (WHERE type = 'ESCALATED') AS escalations
-        FROM complaint_events
-        WHERE type IN ('SLA_BREACHED', 'ESCALATED') AND occurred_at >= $1 AND occurred_at < $2
-            AND {{key}} IS NOT NULL
-        GROUP BY {{key}}
-    ),
     figures AS (
         SELECT u.{{unit_key}} AS key,
-            coalesce(r.received, 0) AS received,
-            coalesce(r.resolved, 0) AS resolved,
-            coalesce(b.backlog, 0) AS backlog,
+            r.received,
+            r.resolved,
+            b.backlog,
             r.response_hours[1] AS median_response_hours,
             r.response_hours[2] AS p90_response_hours,
             r.resolution_hours[1] AS median_resolution_hours,
             r.resolution_hours[2] AS p90_resolution_hours,
-            coalesce(r.responses_decided, 0) AS responses_decided,
-            coalesce(r.responses_on_time, 0) AS responses_on_time,
+            r.responses_decided,
+            r.responses_on_time,
             r.responses_on_time::float8 / nullif(r.responses_decided, 0) AS response_sla_share,
-            coalesce(e.breaches, 0) AS breaches,
-            coalesce(e.escalations, 0) AS escalations,
+            e.breaches,
+            e.escalations,
             r.average_rating,
-            coalesce(r.ratings, 0) AS ratings
+            r.ratings
         FROM {{units}} u
-        LEFT JOIN received r ON r.key = u.{{unit_key}}
-        LEFT JOIN backlog b ON b.key = u.{{unit_key}}
-        LEFT JOIN sla_events e ON e.key = u.{{unit_key}}
+        CROSS JOIN LATERAL (
+            SELECT count(*) AS received,
+                count(resolved_at) AS resolved,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
+                    ORDER BY {_HOURS.format(end="first_response_at")}) AS response_hours,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
+                    ORDER BY {_HOURS.format(end="resolved_at")}) AS resolution_hours,
+                -- A response clock is decided once answered, or once its deadline has passed.
+                count(*) FILTER (WHERE response_due_at IS NOT NULL
+                    AND (first_response_at IS NOT NULL OR response_due_at < $3))
+                    AS responses_decided,
+                count(*) FILTER (WHERE first_response_at <= response_due_at) AS responses_on_time,
+                avg(rating)::float8 AS average_rating,
+                count(rating) AS ratings
+            FROM complaints c
+            WHERE c.{{key}} = u.{{unit_key}} AND c.assigned_at >= $1 AND c.assigned_at < $2
+        ) r
+        CROSS JOIN LATERAL ({{backlog}}) b
+        CROSS JOIN LATERAL (
+            SELECT count(*) FILTER (WHERE type = 'SLA_BREACHED') AS breaches,
+                count(*) FILTER (WHERE type = 'ESCALATED') AS escalations
+            FROM complaint_events e
+            WHERE e.{{key}} = u.{{unit_key}} AND e.type IN ('SLA_BREACHED', 'ESCALATED')
+                AND e.occurred_at >= $1 AND e.occurred_at < $2
+        ) e
     )
 """
 
@@ -77,19 +74,15 @@ FIGURE_COLUMNS = """
     response_sla_share, breaches, escalations, average_rating, ratings
 """
 
-# The open backlog: per OPD, one index-only range of `complaints_opd_status` each (a grouped
-# count would read the rows, scattered all over the table, on PostgreSQL without skip scans);
-# per region, the trigger-kept `complaint_counts`.
+# The open backlog: per OPD, an index-only range of `complaints_opd_status` (a grouped count
+# would read rows scattered all over the table); per region, the trigger-kept `complaint_counts`.
 _OPD_BACKLOG = """
-    SELECT u.id AS key,
-        (SELECT count(*) FROM complaints c
-         WHERE c.opd_id = u.id AND c.status IN ('ASSIGNED', 'IN_PROGRESS')) AS backlog
-    FROM opds u
+    SELECT count(*) AS backlog FROM complaints c
+    WHERE c.opd_id = u.id AND c.status IN ('ASSIGNED', 'IN_PROGRESS')
 """
 _REGION_BACKLOG = """
-    SELECT region_code AS key, sum(n)::bigint AS backlog FROM complaint_counts
-    WHERE status IN ('ASSIGNED', 'IN_PROGRESS')
-    GROUP BY region_code
+    SELECT coalesce(sum(n), 0)::bigint AS backlog FROM complaint_counts k
+    WHERE k.region_code = u.code AND k.status IN ('ASSIGNED', 'IN_PROGRESS')
 """
 _OPD_FIGURES = _FIGURES_SQL.format(key="opd_id", units="opds", unit_key="id", backlog=_OPD_BACKLOG)
 _REGION_FIGURES = _FIGURES_SQL.format(
@@ -97,42 +90,56 @@ _REGION_FIGURES = _FIGURES_SQL.format(
 )
 
 
+@contextlib.asynccontextmanager
+async def _report_settings(conn: Connection) -> AsyncIterator[None]:
+    """Settings for one report, undone at its end (a savepoint inside a caller's transaction).
+    The percentile sorts spill to disk with the default 4 MB of work_mem. asyncpg prepares each
+    statement, and after five executions PostgreSQL may keep a generic plan made without knowing
+    the period, much slower for a long one than a plan made for the dates given."""
+    async with conn.transaction():
+        await conn.execute("SET LOCAL work_mem = '64MB'")
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        yield
+
+
 async def opd_performance(
     conn: Connection, start: datetime, end: datetime, now: datetime
 ) -> list[asyncpg.Record]:
     """One row per OPD, including those with nothing in the period, by short name."""
-    return list(
-        await conn.fetch(
-            f"""
-            WITH {_OPD_FIGURES}
-            SELECT o.id AS opd_id, o.slug, o.short_name, o.name, {FIGURE_COLUMNS}
-            FROM figures f JOIN opds o ON o.id = f.key
-            ORDER BY o.short_name, o.id
-            """,
-            start,
-            end,
-            now,
+    async with _report_settings(conn):
+        return list(
+            await conn.fetch(
+                f"""
+                WITH {_OPD_FIGURES}
+                SELECT o.id AS opd_id, o.slug, o.short_name, o.name, {FIGURE_COLUMNS}
+                FROM figures f JOIN opds o ON o.id = f.key
+                ORDER BY o.short_name, o.id
+                """,
+                start,
+                end,
+                now,
+            )
         )
-    )
 
 
 async def region_performance(
     conn: Connection, start: datetime, end: datetime, now: datetime
 ) -> list[asyncpg.Record]:
     """One row per region (all 35), by code."""
-    return list(
-        await conn.fetch(
-            f"""
-            WITH {_REGION_FIGURES}
-            SELECT r.code AS region_code, r.name, {FIGURE_COLUMNS}
-            FROM figures f JOIN regions r ON r.code = f.key
-            ORDER BY r.code
-            """,
-            start,
-            end,
-            now,
+    async with _report_settings(conn):
+        return list(
+            await conn.fetch(
+                f"""
+                WITH {_REGION_FIGURES}
+                SELECT r.code AS region_code, r.name, {FIGURE_COLUMNS}
+                FROM figures f JOIN regions r ON r.code = f.key
+                ORDER BY r.code
+                """,
+                start,
+                end,
+                now,
+            )
         )
-    )
 
 
 async def leaderboard(
@@ -140,23 +147,24 @@ async def leaderboard(
 ) -> list[asyncpg.Record]:
     """OPDs that received at least `min_sample` complaints, fastest first: by share of responses
     within the SLA, then by median response time, then by id, so that ranks never tie."""
-    return list(
-        await conn.fetch(
-            f"""
-            WITH {_OPD_FIGURES}
-            SELECT row_number() OVER (ORDER BY response_sla_share DESC NULLS LAST,
-                    median_response_hours ASC NULLS LAST, key) AS rank,
-                key AS opd_id, {FIGURE_COLUMNS}
-            FROM figures
-            WHERE received >= $4
-            ORDER BY rank
-            """,
-            start,
-            end,
-            now,
-            min_sample,
+    async with _report_settings(conn):
+        return list(
+            await conn.fetch(
+                f"""
+                WITH {_OPD_FIGURES}
+                SELECT row_number() OVER (ORDER BY response_sla_share DESC NULLS LAST,
+                        median_response_hours ASC NULLS LAST, key) AS rank,
+                    key AS opd_id, {FIGURE_COLUMNS}
+                FROM figures
+                WHERE received >= $4
+                ORDER BY rank
+                """,
+                start,
+                end,
+                now,
+                min_sample,
+            )
         )
-    )
 
 
 async def accountability(conn: Connection, start: datetime, end: datetime) -> list[asyncpg.Record]:
@@ -216,10 +224,10 @@ async def stream_complaints(
     # The filter reads unqualified complaint columns, so it stays inside a subquery of its own.
     query = f"""
         SELECT {EXPORT_COLUMNS}
-        FROM (SELECT {_EXPORTED} FROM complaints WHERE {_FILTER_SQL}) c
+        FROM (SELECT {_EXPORTED} FROM complaints WHERE {FILTER_SQL}) c
         JOIN regions r ON r.code = c.region_code
         LEFT JOIN opds o ON o.id = c.opd_id
         ORDER BY c.created_at, c.id
     """
-    async for row in conn.cursor(query, *_filter_args(f), prefetch=prefetch):
+    async for row in conn.cursor(query, *filter_args(f), prefetch=prefetch):
         yield row

@@ -6,6 +6,10 @@ import asyncpg
 
 QueryLogger = Callable[[Any], None]
 
+# JIT compiles the performance aggregates anew on every execution (~150 ms on a million
+# complaints, BENCHMARKS.md) and buys nothing for Kilas's short queries.
+SERVER_SETTINGS = {"application_name": "kilas", "timezone": "UTC", "jit": "off"}
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -25,7 +29,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=init,
-        server_settings={"application_name": "kilas", "timezone": "UTC"},
+        server_settings=SERVER_SETTINGS,
     )
     assert pool is not None
     return pool
