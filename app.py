@@ -6,25 +6,38 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
+from auth.authenticator import AuthenticationError, Authenticator
+from auth.caller import Role, public
+from auth.middleware import CALLER_KEY, AuthMiddleware, RefuseUnauthenticated, client_address
+from auth.tokens import JwtVerifier, issue
 from db import performance as performance_db
 from db.embedded import EmbeddedPostgres
 from db.migrate import migrate
 from db.pool import QueryLogger, connect, create_pool
 from domain.clock import Clock, SystemClock
-from kilas.settings import Settings
+from guard.body import BodySizeLimit
+from guard.ratelimit import RateLimit, open_rate_limiter
+from guard.sockets import SocketGuard
+from guard.validation import QueryLimits
+from guard.view import GuardedGraphQL
+from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 from live.bus import EventBus
-from live.dashboard import DashboardData, compute_dashboard
+from live.dashboard import DashboardData, DashboardScope, compute_dashboard
 from live.feeds import LiveFeeds
 from live.hub import EventHub
 from live.sweeper import SlaSweeper
@@ -33,6 +46,17 @@ from resolvers.context import Context
 from schema import build_schema
 
 log = logging.getLogger("kilas")
+# The wall screen: plain HTML, CSS and ES modules, served from here so an offline command
+# center needs nothing else. Its own origin only: the page loads and connects nowhere else.
+WEB = Path(__file__).parent / "web"
+WALL_HEADERS = {
+    "cache-control": "no-cache",
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+}
+# What the request rate limit counts: the paths that do work. Health checks and the wall's
+# static files are free.
+RATE_LIMITED_PATHS = ("/graphql", "/export/")
 
 
 @dataclass
@@ -43,9 +67,10 @@ class State:
     sweeper: SlaSweeper
     feeds: LiveFeeds
     database_url: str
+    authenticator: Authenticator
 
 
-class KilasGraphQL(GraphQL[Context, None]):
+class KilasGraphQL(GuardedGraphQL[Context, None]):
     def __init__(self, settings: Settings, clock: Clock, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
@@ -54,6 +79,8 @@ class KilasGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         assert self.state is not None, "Kilas is not started"
+        # An HTTP request's caller comes from AuthMiddleware; a socket's, from connection_init.
+        caller = request.scope.get(CALLER_KEY) or public(client_address(request.scope))
         return Context(
             pool=self.state.pool,
             bus=self.state.bus,
@@ -62,7 +89,41 @@ class KilasGraphQL(GraphQL[Context, None]):
             settings=self.settings,
             clock=self.clock,
             request=request,
+            caller=caller,
+            authenticator=self.state.authenticator,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate the socket from its connection_init payload (`{"authorization":
+        "Bearer …"}`), or from the upgrade request's Authorization header; no credential is
+        the public. A wrong credential closes the socket with 4403."""
+        assert self.state is not None, "Kilas is not started"
+        params = context.connection_params or {}
+        authorization = params.get("authorization", params.get("Authorization"))
+        if authorization is None:
+            authorization = context.request.headers.get("authorization")
+        if authorization is not None and not isinstance(authorization, str):
+            raise ConnectionRejectionError({"message": "authorization must be a string"})
+        try:
+            context.caller = await self.state.authenticator.authenticate(
+                authorization, client_address(context.request.scope)
+            )
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"message": error.message}) from None
+        expires_at = context.caller.expires_at
+        if expires_at is not None:
+            # Events check the credential too; this ends a quiet socket on time.
+            delay = max(0.0, (expires_at - self.clock.now()).total_seconds())
+            websocket = context.request
+            asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(_close_expired(websocket))
+            )
+        return UNSET
+
+
+async def _close_expired(websocket: WebSocket) -> None:
+    with contextlib.suppress(Exception):  # already closed by then
+        await websocket.close(code=4403, reason="credential expired")
 
 
 async def prepare_database(database_url: str) -> None:
@@ -76,9 +137,47 @@ async def prepare_database(database_url: str) -> None:
         await conn.close()
 
 
+def jwt_verifier(settings: Settings) -> JwtVerifier | None:
+    secret, public_key = settings.effective_jwt_secret, settings.jwt_public_key
+    if secret is None and public_key is None:
+        return None
+    if secret == DEVELOPMENT_JWT_SECRET:
+        log.warning(
+            "accepting JWTs signed with the published development secret (no KILAS_JWT_SECRET "
+            "is set); KILAS_ENV=production never does"
+        )
+    return JwtVerifier(
+        secret=secret,
+        public_key=public_key,
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+
+
+def simulator_token(settings: Settings, clock: Clock) -> str | None:
+    """The in-process simulator acts as an operator: with KILAS_SIMULATE_TOKEN if given, else a
+    token it signs with the HS256 secret (in development, the development secret)."""
+    if settings.simulate_token:
+        return settings.simulate_token
+    secret = settings.effective_jwt_secret
+    if secret is None:
+        log.error(
+            "--simulate needs KILAS_SIMULATE_TOKEN (an OPERATOR token or key) when Kilas has no "
+            "HS256 secret to sign one with; the simulation will be refused"
+        )
+        return None
+    return issue(
+        secret,
+        subject="simulator",
+        role=Role.OPERATOR,
+        name="kilas simulate",
+        expires_at=clock.now() + timedelta(days=365),
+    )
+
+
 def live_feeds(settings: Settings, pool: asyncpg.Pool, clock: Clock) -> LiveFeeds:
-    async def dashboard() -> DashboardData:
-        return await compute_dashboard(pool, clock)
+    async def dashboard(scope: DashboardScope) -> DashboardData:
+        return await compute_dashboard(pool, clock, scope)
 
     async def leaderboard(window: timedelta) -> list[dict[str, Any]]:
         now = clock.now()
@@ -101,20 +200,35 @@ def create_app(
 ) -> Starlette:
     settings.check()
     clock = clock or SystemClock()
+    limits = QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    rate_limiter = open_rate_limiter(
+        settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst
+    )
     graphql = KilasGraphQL(
         settings,
         clock,
-        schema=build_schema(production=settings.production),
-        graphql_ide="graphiql" if settings.graphiql and not settings.production else None,
-        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-        connection_init_wait_timeout=timedelta(seconds=10),
+        schema=build_schema(
+            production=settings.production,
+            introspection=settings.introspection_on,
+            limits=limits,
+        ),
+        graphql_ide="graphiql" if settings.graphiql_on else None,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+        if settings.legacy_graphql_ws
+        else (GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        # A socket that does not say who it is soon is closed (4408), not kept open for free.
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
         allowed_origins=settings.allowed_origins,
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        socket_guard=SocketGuard(settings.max_connections_per_caller, rate_limiter),
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Each resource is closed, in reverse order, however far the start-up got.
         async with contextlib.AsyncExitStack() as stack:
+            if rate_limiter is not None:
+                stack.push_async_callback(rate_limiter.close)
             if settings.database_url is None:
                 embedded = EmbeddedPostgres(settings.data_dir)
                 database_url = await asyncio.to_thread(embedded.start)
@@ -153,7 +267,20 @@ def create_app(
             feeds = live_feeds(settings, pool, clock)
             hub.add_listener(feeds.on_events)
             stack.push_async_callback(feeds.stop)
-            graphql.state = app.state.kilas = State(pool, bus, hub, sweeper, feeds, database_url)
+            authenticator = Authenticator(pool, clock, jwt_verifier(settings))
+            graphql.state = app.state.kilas = State(
+                pool, bus, hub, sweeper, feeds, database_url, authenticator
+            )
+            if settings.simulate:
+                # The demo's live stream, through this server's own API once it answers.
+                from kilas.simulate_serve import BackgroundSimulation, own_url
+
+                url = own_url(settings.host, settings.port)
+                simulation = BackgroundSimulation(
+                    url, rate=settings.simulate_rate, token=simulator_token(settings, clock)
+                )
+                simulation.start()
+                stack.push_async_callback(simulation.stop)
             log.info("Kilas is ready (event bus: %s)", bus.kind)
             yield
 
@@ -168,6 +295,9 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def wall(request: Request) -> Response:
+        return FileResponse(WEB / "wall" / "index.html", headers=WALL_HEADERS)
+
     # Route + WebSocketRoute, not Mount: a Mount redirects POST /graphql and refuses the socket.
     return Starlette(
         routes=[
@@ -177,6 +307,15 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             Route("/export/opd-performance.csv", export.opd_performance_csv),
             Route("/export/complaints.csv", export.complaints_csv),
+            Route("/wall", wall),
+            Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
+        ],
+        # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
+        middleware=[
+            Middleware(AuthMiddleware),
+            Middleware(RateLimit, limiter=rate_limiter, paths=RATE_LIMITED_PATHS),
+            Middleware(RefuseUnauthenticated),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
     )

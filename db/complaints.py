@@ -38,6 +38,34 @@ ORDERINGS = {
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """What a caller may see of the complaints (see `auth.policy.visibility`), as SQL arguments."""
+
+    hide_confidential: bool = False
+    # An OPD officer still sees the confidential complaints its own OPD holds.
+    confidential_opd_id: int | None = None
+    # A partner key scoped to an OPD and/or a region.
+    opd_id: int | None = None
+    region_code: str | None = None
+
+    def args(self) -> list[Any]:
+        return [self.hide_confidential, self.confidential_opd_id, self.opd_id, self.region_code]
+
+
+def visible_sql(n: int, alias: str = "c", holder: str | None = None) -> str:
+    """The visibility of complaint `alias`; ${n}..${n+3} are `Visibility.args()`. Who holds it
+    and where (`opd_id`, `region_code`) are read from `holder` if given: for an event, where
+    the complaint stood after that event, so that what a caller sees of the log never depends on
+    when it reads it."""
+    at = holder or alias
+    return f"""
+        (NOT ${n}::bool OR NOT {alias}.confidential OR {at}.opd_id = ${n + 1}::bigint)
+        AND (${n + 2}::bigint IS NULL OR {at}.opd_id = ${n + 2})
+        AND (${n + 3}::text IS NULL OR {at}.region_code = ${n + 3})
+    """
+
+
+@dataclass(frozen=True)
 class ComplaintFilter:
     statuses: list[str] | None = None
     opd_id: int | None = None
@@ -48,6 +76,7 @@ class ComplaintFilter:
     created_before: datetime | None = None
     search: str | None = None
     work_item_id: int | None = None
+    visibility: Visibility = Visibility()
 
 
 async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record | None:
@@ -152,7 +181,7 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-_FILTER_SQL = """
+FILTER_SQL = f"""
     ($1::text[] IS NULL OR status = any($1))
     AND ($2::bigint IS NULL OR opd_id = $2)
     AND ($3::text IS NULL OR region_code = $3)
@@ -164,10 +193,12 @@ _FILTER_SQL = """
          OR search @@ websearch_to_tsquery('indonesian', $8)
          OR text ILIKE $9)
     AND ($10::bigint IS NULL OR work_item_id = $10)
+    AND {visible_sql(11, "complaints")}
 """
 
 
-def _filter_args(f: ComplaintFilter) -> list[Any]:
+def filter_args(f: ComplaintFilter) -> list[Any]:
+    """The arguments $1..$14 of FILTER_SQL."""
     return [
         f.statuses,
         f.opd_id,
@@ -179,6 +210,7 @@ def _filter_args(f: ComplaintFilter) -> list[Any]:
         f.search,
         _like_pattern(f.search) if f.search is not None else None,
         f.work_item_id,
+        *f.visibility.args(),
     ]
 
 
@@ -197,12 +229,12 @@ async def list_complaints(
         await conn.fetch(
             f"""
             SELECT {COMPLAINT_COLUMNS} FROM complaints
-            WHERE {_FILTER_SQL}
-              AND ($11::timestamptz IS NULL OR ({column}, id) {comparison} ($11, $12))
+            WHERE {FILTER_SQL}
+              AND ($15::timestamptz IS NULL OR ({column}, id) {comparison} ($15, $16))
             ORDER BY {column} {direction}, id {direction}
-            LIMIT $13
+            LIMIT $17
             """,
-            *_filter_args(f),
+            *filter_args(f),
             after[0] if after else None,
             after[1] if after else None,
             limit,
@@ -212,7 +244,7 @@ async def list_complaints(
 
 async def count_complaints(conn: Connection, f: ComplaintFilter) -> int:
     value = await conn.fetchval(
-        f"SELECT count(*) FROM complaints WHERE {_FILTER_SQL}", *_filter_args(f)
+        f"SELECT count(*) FROM complaints WHERE {FILTER_SQL}", *filter_args(f)
     )
     return int(value)
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import asyncpg
 
+from db.complaints import Visibility, visible_sql
 from db.pool import Connection
 
 # Every writer of complaint_events takes this transaction-level lock right before its insert and
@@ -66,12 +67,29 @@ async def last_event_id(conn: Connection) -> int:
     return int(value)
 
 
-async def events_after(conn: Connection, after: int, limit: int) -> list[asyncpg.Record]:
+async def events_after(
+    conn: Connection, after: int, limit: int, visibility: Visibility = Visibility()
+) -> list[asyncpg.Record]:
+    """The log after a cursor, of the complaints `visibility` lets the caller see."""
+    if visibility == Visibility():
+        return list(
+            await conn.fetch(
+                f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",
+                after,
+                limit,
+            )
+        )
+    columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
     return list(
         await conn.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",
+            f"""
+            SELECT {columns} FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
+            WHERE e.id > $1 AND {visible_sql(3, "c", "e")}
+            ORDER BY e.id LIMIT $2
+            """,
             after,
             limit,
+            *visibility.args(),
         )
     )
 

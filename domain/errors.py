@@ -7,6 +7,8 @@ class ErrorCode(StrEnum):
     STALE_VERSION = "STALE_VERSION"
     INVALID_INPUT = "INVALID_INPUT"
     ALREADY_EXISTS = "ALREADY_EXISTS"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
 
 
 class DomainError(Exception):
@@ -29,6 +31,10 @@ class DomainError(Exception):
 
 def not_found(kind: str, key: object, field: str | None = None) -> DomainError:
     return DomainError(ErrorCode.NOT_FOUND, f"{kind} {key} does not exist", field)
+
+
+def forbidden(message: str, field: str | None = None) -> DomainError:
+    return DomainError(ErrorCode.FORBIDDEN, message, field)
 
 
 def invalid(field: str, message: str) -> DomainError:

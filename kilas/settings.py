@@ -1,7 +1,7 @@
 """Settings, read once from the environment (and `.env` if present), with defaults that run
 locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,30 @@ def _hours_list(text: str) -> tuple[float, ...]:
         raise ValueError(f"not a comma-separated list of hours: {text!r}") from None
 
 
+def _switch(config: Config, name: str) -> bool | None:
+    """An on/off setting that, unset, depends on the environment."""
+    if not config(name, default=""):
+        return None
+    value: bool = config(name, cast=bool)
+    return value
+
+
+def _pem(value: str | None) -> str | None:
+    """A PEM public key given inline, or the path of a file holding one."""
+    if value is None or "-----BEGIN" in value:
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError(f"KILAS_JWT_PUBLIC_KEY is neither a PEM key nor a readable file: {value}")
+    return path.read_text()
+
+
+# Signs the tokens of `kilas token` on a development machine with no KILAS_JWT_SECRET. Public by
+# design (it is in the source), so production refuses to start with it.
+DEVELOPMENT_JWT_SECRET = "kilas-development-secret-not-for-production"
+MIN_SECRET_LENGTH = 32
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -37,19 +61,57 @@ class Settings:
     max_page_size: int = 100
     subscriber_queue_size: int = 1000
     event_poll_interval: float = 2.0
-    graphiql: bool = True
+    # None: on in development and test, off in production.
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_body_bytes: int = 256 * 1024
+    max_subscriptions_per_connection: int = 20
+    max_connections_per_caller: int = 20
+    rate_limit: int = 600
+    rate_limit_burst: int = 100
+    rate_limit_url: str = ""
     allowed_origins: tuple[str, ...] = ()
     demo: bool = False
+    simulate: bool = False
+    simulate_rate: float = 30.0
     sla_at_risk_share: float = 0.25
     escalation_delays_hours: tuple[float, ...] = (0.0, 24.0, 24.0)
     auto_close_hours: float = 72.0
     sla_sweep_interval: float = 30.0
     dashboard_interval: float = 1.0
     leaderboard_min_sample: int = 10
+    # Secrets stay out of repr(): settings end up in logs and test reports.
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_public_key: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # The legacy `graphql-ws` subscription protocol, for old clients only: off unless asked for.
+    legacy_graphql_ws: bool = False
+    simulate_token: str | None = field(default=None, repr=False)
+    ws_init_timeout: float = 5.0
 
     @property
     def production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def graphiql_on(self) -> bool:
+        return not self.production if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_on(self) -> bool:
+        return not self.production if self.introspection is None else self.introspection
+
+    @property
+    def effective_jwt_secret(self) -> str | None:
+        """The HS256 secret in use: the configured one; in development with no JWT key at all,
+        the published development secret, so that `kilas token` works out of the box."""
+        if self.jwt_secret is not None or self.jwt_public_key is not None:
+            return self.jwt_secret
+        return None if self.production else DEVELOPMENT_JWT_SECRET
 
     @property
     def sla_rules(self) -> SlaRules:
@@ -83,13 +145,31 @@ class Settings:
             event_poll_interval=config(
                 "KILAS_EVENT_POLL_INTERVAL", cast=float, default=d.event_poll_interval
             ),
-            graphiql=config("KILAS_GRAPHIQL", cast=bool, default=d.graphiql),
+            graphiql=_switch(config, "KILAS_GRAPHIQL"),
+            introspection=_switch(config, "KILAS_INTROSPECTION"),
+            max_query_depth=config("KILAS_MAX_QUERY_DEPTH", cast=int, default=d.max_query_depth),
+            max_aliases=config("KILAS_MAX_ALIASES", cast=int, default=d.max_aliases),
+            max_tokens=config("KILAS_MAX_TOKENS", cast=int, default=d.max_tokens),
+            max_body_bytes=config("KILAS_MAX_BODY_BYTES", cast=int, default=d.max_body_bytes),
+            max_subscriptions_per_connection=config(
+                "KILAS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                cast=int,
+                default=d.max_subscriptions_per_connection,
+            ),
+            max_connections_per_caller=config(
+                "KILAS_MAX_CONNECTIONS_PER_CALLER", cast=int, default=d.max_connections_per_caller
+            ),
+            rate_limit=config("KILAS_RATE_LIMIT", cast=int, default=d.rate_limit),
+            rate_limit_burst=config("KILAS_RATE_LIMIT_BURST", cast=int, default=d.rate_limit_burst),
+            rate_limit_url=config("KILAS_RATE_LIMIT_URL", default=d.rate_limit_url),
             allowed_origins=tuple(
                 o.strip()
                 for o in config("KILAS_ALLOWED_ORIGINS", default="").split(",")
                 if o.strip()
             ),
             demo=config("KILAS_DEMO", cast=bool, default=d.demo),
+            simulate=config("KILAS_SIMULATE", cast=bool, default=d.simulate),
+            simulate_rate=config("KILAS_SIMULATE_RATE", cast=float, default=d.simulate_rate),
             sla_at_risk_share=config(
                 "KILAS_SLA_AT_RISK_SHARE", cast=float, default=d.sla_at_risk_share
             ),
@@ -108,6 +188,13 @@ class Settings:
             leaderboard_min_sample=config(
                 "KILAS_LEADERBOARD_MIN_SAMPLE", cast=int, default=d.leaderboard_min_sample
             ),
+            jwt_secret=config("KILAS_JWT_SECRET", default=None) or None,
+            jwt_public_key=_pem(config("KILAS_JWT_PUBLIC_KEY", default=None) or None),
+            jwt_issuer=config("KILAS_JWT_ISSUER", default=None) or None,
+            jwt_audience=config("KILAS_JWT_AUDIENCE", default=None) or None,
+            legacy_graphql_ws=config("KILAS_LEGACY_GRAPHQL_WS", cast=bool, default=False),
+            simulate_token=config("KILAS_SIMULATE_TOKEN", default=None) or None,
+            ws_init_timeout=config("KILAS_WS_INIT_TIMEOUT", cast=float, default=d.ws_init_timeout),
         )
         known = {f.name for f in fields(cls)}
         return replace(settings, **{k: v for k, v in overrides.items() if k in known})
@@ -126,6 +213,11 @@ class Settings:
             raise ValueError(
                 "KILAS_SLA_SWEEP_INTERVAL must be >= 0 (0: off) and KILAS_DASHBOARD_INTERVAL > 0"
             )
+        self._check_secrets()
+        if not 0 < self.ws_init_timeout <= 60:
+            raise ValueError("KILAS_WS_INIT_TIMEOUT must be between 0 and 60 seconds")
+        if self.simulate_rate <= 0:
+            raise ValueError("KILAS_SIMULATE_RATE must be a positive number of events per minute")
         if self.leaderboard_min_sample < 1:
             raise ValueError("KILAS_LEADERBOARD_MIN_SAMPLE must be at least 1")
         if self.max_page_size < 1:
@@ -142,8 +234,48 @@ class Settings:
             raise ValueError("KILAS_EVENT_POLL_INTERVAL must be positive")
         if self.env not in ("development", "production", "test"):
             raise ValueError("KILAS_ENV must be development, production or test")
+        self._check_limits()
         if (urlsplit(self.broadcast_url).scheme or self.broadcast_url) not in BROADCAST_SCHEMES:
             raise ValueError(
                 "KILAS_BROADCAST_URL must be memory://, redis://host:port/db or postgres:// "
                 f"(got {self.broadcast_url!r})"
+            )
+
+    def _check_limits(self) -> None:
+        minimums = {
+            "KILAS_MAX_QUERY_DEPTH": (self.max_query_depth, 2),
+            "KILAS_MAX_ALIASES": (self.max_aliases, 0),
+            "KILAS_MAX_TOKENS": (self.max_tokens, 100),
+            "KILAS_MAX_BODY_BYTES": (self.max_body_bytes, 1024),
+            "KILAS_MAX_SUBSCRIPTIONS_PER_CONNECTION": (self.max_subscriptions_per_connection, 1),
+            "KILAS_MAX_CONNECTIONS_PER_CALLER": (self.max_connections_per_caller, 1),
+            "KILAS_RATE_LIMIT": (self.rate_limit, 0),
+            "KILAS_RATE_LIMIT_BURST": (self.rate_limit_burst, 1),
+        }
+        for name, (value, least) in minimums.items():
+            if value < least:
+                raise ValueError(f"{name} must be at least {least} (got {value})")
+        if self.rate_limit_url and urlsplit(self.rate_limit_url).scheme not in ("redis", "rediss"):
+            raise ValueError(
+                "KILAS_RATE_LIMIT_URL must be empty (count in this instance's memory) or "
+                f"redis://host:port/db (got a {urlsplit(self.rate_limit_url).scheme!r} URL)"
+            )
+
+    def _check_secrets(self) -> None:
+        if self.jwt_secret is not None and self.jwt_public_key is not None:
+            raise ValueError(
+                "set one of KILAS_JWT_SECRET (HS256) and KILAS_JWT_PUBLIC_KEY (RS256), not both"
+            )
+        if not self.production or self.jwt_secret is None:
+            return
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError(
+                "KILAS_ENV=production refuses the published development JWT secret: set "
+                "KILAS_JWT_SECRET to a random secret (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`) or use KILAS_JWT_PUBLIC_KEY"
+            )
+        if len(self.jwt_secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"KILAS_ENV=production needs a KILAS_JWT_SECRET of at least {MIN_SECRET_LENGTH} "
+                "characters"
             )

@@ -1,5 +1,5 @@
 """The command center's live dashboard: counts by status, region and channel, breaches open
-now and today's intake."""
+now and today's intake; province-wide, or narrowed to one OPD and/or region."""
 
 from collections import Counter
 from dataclasses import dataclass
@@ -8,10 +8,23 @@ from datetime import datetime, timedelta, timezone
 import asyncpg
 
 from db import dashboard as dashboard_db
+from db import dashboard_scoped
 from domain.clock import Clock
 
 OPEN = ("RECEIVED", "ASSIGNED", "IN_PROGRESS")
 _WIB = timezone(timedelta(hours=7))
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """The complaints an OPD holds now, of one region, or both; neither is the whole province."""
+
+    opd_id: int | None = None
+    region_code: str | None = None
+
+    @property
+    def province(self) -> bool:
+        return self.opd_id is None and self.region_code is None
 
 
 @dataclass(frozen=True)
@@ -30,12 +43,21 @@ def start_of_day_wib(moment: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-async def compute_dashboard(pool: asyncpg.Pool, clock: Clock) -> DashboardData:
+async def compute_dashboard(
+    pool: asyncpg.Pool, clock: Clock, scope: DashboardScope = DashboardScope()
+) -> DashboardData:
     now = clock.now()
+    today = start_of_day_wib(now)
     async with pool.acquire() as conn:
-        rows = await dashboard_db.counts(conn)
-        breaches = await dashboard_db.breaches_open_now(conn, now)
-        intake = await dashboard_db.intake_since(conn, start_of_day_wib(now))
+        if scope.province:
+            rows = await dashboard_db.counts(conn)
+            breaches = await dashboard_db.breaches_open_now(conn, now)
+            intake = await dashboard_db.intake_since(conn, today)
+        else:
+            opd_id, region_code = scope.opd_id, scope.region_code
+            rows = await dashboard_scoped.counts(conn, opd_id, region_code)
+            breaches = await dashboard_scoped.breaches_open_now(conn, now, opd_id, region_code)
+            intake = await dashboard_scoped.intake_since(conn, today, opd_id, region_code)
     by_status: Counter[str] = Counter()
     by_region: Counter[str] = Counter()
     open_by_region: Counter[str] = Counter()

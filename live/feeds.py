@@ -5,13 +5,19 @@ events costs one recomputation, not a thousand messages per subscriber."""
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
+from live.dashboard import DashboardScope
+
 log = logging.getLogger("kilas.live")
 
 T = TypeVar("T")
+
+# A feed waits at least this many times as long as its last computation took before the next.
+COST_FACTOR = 4.0
 
 
 class CoalescedFeed(Generic[T]):
@@ -60,6 +66,7 @@ class CoalescedFeed(Generic[T]):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._dirty.wait(), timeout=30)
             self._dirty.clear()
+            started = time.monotonic()
             try:
                 value = await self._compute()
             except Exception:
@@ -73,24 +80,39 @@ class CoalescedFeed(Generic[T]):
                         queue.get_nowait()
                     queue.put_nowait(value)
             # The coalescing: whatever arrives meanwhile is folded into the next computation.
-            await asyncio.sleep(self._interval)
+            # A costly value (a 365-day leaderboard takes about a second on a million
+            # complaints) waits longer, so that no feed holds a database core more than 1/5th
+            # of the time however busy the province is.
+            spent = time.monotonic() - started
+            await asyncio.sleep(max(self._interval, COST_FACTOR * spent))
         self._latest = None
 
 
 class LiveFeeds:
-    """The feeds of one process: the dashboard, and the leaderboard per rolling window."""
+    """The feeds of one process: the dashboard per scope, and the leaderboard per rolling
+    window."""
 
     def __init__(
         self,
         *,
         interval: float,
-        dashboard: Callable[[], Awaitable[Any]],
+        dashboard: Callable[[DashboardScope], Awaitable[Any]],
         leaderboard: Callable[[timedelta], Awaitable[list[Any]]],
     ) -> None:
         self._interval = interval
-        self.dashboard: CoalescedFeed[Any] = CoalescedFeed(dashboard, interval=interval)
+        self._dashboard = dashboard
+        # One feed per scope asked for; scopes are checked to exist, so these stay few.
+        self._dashboards: dict[DashboardScope, CoalescedFeed[Any]] = {}
         self._leaderboard = leaderboard
         self._leaderboards: dict[timedelta, CoalescedFeed[list[Any]]] = {}
+
+    def dashboard(self, scope: DashboardScope = DashboardScope()) -> CoalescedFeed[Any]:
+        feed = self._dashboards.get(scope)
+        if feed is None:
+            feed = self._dashboards[scope] = CoalescedFeed(
+                lambda: self._dashboard(scope), interval=self._interval
+            )
+        return feed
 
     def leaderboard(self, window: timedelta) -> CoalescedFeed[list[Any]]:
         feed = self._leaderboards.get(window)
@@ -103,12 +125,13 @@ class LiveFeeds:
             )
         return feed
 
+    def _feeds(self) -> list[CoalescedFeed[Any]]:
+        return [*self._dashboards.values(), *self._leaderboards.values()]
+
     def on_events(self, *_: Any) -> None:
-        self.dashboard.mark_dirty()
-        for feed in self._leaderboards.values():
+        for feed in self._feeds():
             feed.mark_dirty()
 
     async def stop(self) -> None:
-        await self.dashboard.stop()
-        for feed in self._leaderboards.values():
+        for feed in self._feeds():
             await feed.stop()

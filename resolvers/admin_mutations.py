@@ -6,10 +6,12 @@ from typing import Any, TypeVar
 import asyncpg
 import strawberry
 
+from auth.policy import ADMIN_ONLY
 from db.pool import Connection
 from domain import admin
 from domain.errors import DomainError, invalid
 from resolvers.context import Info
+from resolvers.permissions import require
 from schema import inputs
 from schema.errors import UserError
 from schema.ids import decode_id
@@ -29,7 +31,9 @@ T = TypeVar("T")
 async def _write(
     info: Info, command: Callable[[Connection], Awaitable[asyncpg.Record]]
 ) -> asyncpg.Record | UserError:
+    """Run an administration command in one transaction; only ADMIN may."""
     try:
+        require(info, ADMIN_ONLY, info.field_name)
         async with info.context.pool.acquire() as conn, conn.transaction():
             return await command(conn)
     except DomainError as error:

@@ -5,9 +5,11 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
+from auth.policy import complaint_action_refusal
+from db import complaints as complaints_db
 from db.pool import Connection
 from domain import workflow
-from domain.errors import DomainError
+from domain.errors import DomainError, forbidden
 from resolvers.commands import run_complaint_command
 from resolvers.context import Info
 from schema import inputs
@@ -23,13 +25,33 @@ def _complaint_id(value: strawberry.ID) -> int:
     return decode_id(value, "Complaint", "complaintId")
 
 
-async def _run(info: Info, command: Command) -> ComplaintPayload:
+async def _run(
+    info: Info,
+    action: str,
+    complaint_id: strawberry.ID,
+    command: Command,
+    tracking_number: str | None = None,
+) -> ComplaintPayload:
+    """Run `command` if the caller may take `action` on the complaint, judged on the row locked
+    in the command's own transaction (it cannot change hands in between); else FORBIDDEN."""
+    caller = info.context.caller
+
+    async def guarded(conn: Connection) -> workflow.Outcome:
+        row = await complaints_db.lock_complaint(conn, _complaint_id(complaint_id))
+        if row is not None:
+            refusal = complaint_action_refusal(caller, action, row, tracking_number)
+            if refusal is not None:
+                raise forbidden(refusal)
+        return await command(conn)
+
     try:
-        outcome = await run_complaint_command(info.context, command)
+        outcome = await run_complaint_command(info.context, guarded)
     except DomainError as error:
         return ComplaintPayload(errors=[UserError.from_domain(error)])
     return ComplaintPayload(
-        complaint=Complaint.from_row(outcome.complaint),
+        complaint=Complaint.from_row(
+            outcome.complaint, tracking_presented=tracking_number is not None
+        ),
         event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
     )
 
@@ -58,6 +80,7 @@ async def submit_complaint(
         media_urls=tuple(input.media_urls),
     )
     actor, now = info.context.actor, info.context.clock.now()
+    # Every role may submit (the public role included): no check.
     try:
         outcome = await run_complaint_command(
             info.context, lambda conn: workflow.submit(conn, submission, actor=actor, at=now)
@@ -65,7 +88,7 @@ async def submit_complaint(
     except DomainError as error:
         return SubmitComplaintPayload(errors=[UserError.from_domain(error)])
     return SubmitComplaintPayload(
-        complaint=Complaint.from_row(outcome.complaint),
+        complaint=Complaint.from_row(outcome.complaint, tracking_presented=True),
         event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
         created=outcome.created,
     )
@@ -89,7 +112,7 @@ async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> Co
             note=input.note,
         )
 
-    return await _run(info, command)
+    return await _run(info, "assignComplaint", input.complaint_id, command)
 
 
 @strawberry.mutation(
@@ -110,7 +133,7 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
             reassign=True,
         )
 
-    return await _run(info, command)
+    return await _run(info, "reassignComplaint", input.complaint_id, command)
 
 
 @strawberry.mutation(
@@ -129,7 +152,7 @@ async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> Com
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "recordFollowUp", input.complaint_id, command)
 
 
 @strawberry.mutation(description="The OPD reports the problem solved: IN_PROGRESS → RESOLVED.")
@@ -145,7 +168,7 @@ async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> 
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "resolveComplaint", input.complaint_id, command)
 
 
 @strawberry.mutation(description="The reporter confirms and rates (1-5): RESOLVED → CLOSED.")
@@ -162,7 +185,7 @@ async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "confirmResolution", input.complaint_id, command, input.tracking_number)
 
 
 @strawberry.mutation(description="The reporter reopens: RESOLVED → IN_PROGRESS.")
@@ -178,7 +201,7 @@ async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> Co
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "reopenComplaint", input.complaint_id, command, input.tracking_number)
 
 
 @strawberry.mutation(description="Close a RESOLVED complaint without the reporter's rating.")
@@ -194,7 +217,7 @@ async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> Comp
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "closeComplaint", input.complaint_id, command)
 
 
 @strawberry.mutation(
@@ -218,7 +241,7 @@ async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> Co
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "rejectComplaint", input.complaint_id, command)
 
 
 @strawberry.mutation(description="Link a complaint to a programme work item, or unlink it.")
@@ -237,7 +260,7 @@ async def link_complaint_to_work_item(
             rules=info.context.settings.sla_rules,
         )
 
-    return await _run(info, command)
+    return await _run(info, "linkComplaintToWorkItem", input.complaint_id, command)
 
 
 MUTATIONS = [

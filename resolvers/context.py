@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import strawberry
 
+from auth.authenticator import Authenticator
+from auth.caller import Caller, public
 from domain.clock import Clock
 from live.bus import EventBus
 from live.feeds import LiveFeeds
@@ -31,9 +33,18 @@ class Context:
     feeds: LiveFeeds
     settings: "Settings"
     clock: Clock
-    actor: str = "api"
     request: Any = None
+    caller: Caller = field(default_factory=public)
+    authenticator: Authenticator | None = None
+    # Set by strawberry from a WebSocket's connection_init payload.
+    connection_params: dict[str, Any] | None = None
     _loaders: Loaders | None = field(default=None, repr=False)
+    _personal_data_reads: Any = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> str:
+        """Who events record as having acted: "public", "jwt:<sub>" or "key:<id>"."""
+        return self.caller.subject
 
     @property
     def loaders(self) -> Loaders:

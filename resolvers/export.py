@@ -16,6 +16,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from auth.caller import Role, public
+from auth.middleware import CALLER_KEY
 from db import performance as performance_db
 from db import reference as reference_db
 from db.complaints import ComplaintFilter
@@ -106,6 +108,10 @@ def _period(request: Request) -> tuple[datetime, datetime]:
 def _now(request: Request) -> datetime:
     clock = getattr(request.app.state.kilas, "clock", None)
     return clock.now() if clock is not None else datetime.now(UTC)
+
+
+# The complaint export lists tracking numbers and confidential complaints: staff who see them all.
+EXPORTERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
 
 
 def _bad_request(error: BadRequest) -> Response:
@@ -239,6 +245,13 @@ async def _complaint_chunks(pool: asyncpg.Pool, f: ComplaintFilter) -> AsyncGene
 async def complaints_csv(request: Request) -> Response:
     """GET /export/complaints.csv?status=…&opd=…&region=…&category=…&channel=…&from=…&to=…
     &search=… — status and channel repeat; from/to bound the creation time, `to` exclusive."""
+    caller = request.scope.get(CALLER_KEY) or public()
+    if caller.role not in EXPORTERS:
+        return PlainTextResponse(
+            "the complaint export is for OPERATOR, SUPERVISOR and ADMIN callers (send "
+            f"Authorization: Bearer …); the caller is {caller.role.value}\n",
+            status_code=403,
+        )
     pool: asyncpg.Pool = request.app.state.kilas.pool
     try:
         async with pool.acquire() as conn:

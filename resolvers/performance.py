@@ -5,9 +5,11 @@ from typing import Annotated
 
 import strawberry
 
+from auth.policy import SUPERVISION
 from db import performance as performance_db
 from domain.errors import invalid
 from resolvers.context import Info
+from resolvers.permissions import require
 from schema.performance import (
     AccountabilityMonth,
     LeaderboardEntry,
@@ -94,13 +96,14 @@ async def leaderboard(
 
 @strawberry.field(
     description="Breaches and escalations per OPD and month (WIB) in a period, under each "
-    "OPD's current head; only months in which an OPD had any, oldest first."
+    "OPD's current head; only months in which an OPD had any, oldest first. SUPERVISOR only."
 )
 async def accountability(
     info: Info,
     from_: From,
     to: To,
 ) -> list[AccountabilityMonth]:
+    require(info, SUPERVISION, "accountability")
     start, end = period(from_, to)
     async with info.context.pool.acquire() as conn:
         rows = await performance_db.accountability(conn, start, end)

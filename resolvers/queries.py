@@ -1,9 +1,13 @@
 """Read-side root fields."""
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
+from auth.caller import Caller
+from auth.policy import can_see_complaint, event_scope, visibility
 from db import complaints as complaints_db
 from db import events as events_db
 from db import programmes as programmes_db
@@ -11,6 +15,7 @@ from db import reference as reference_db
 from domain.errors import invalid
 from live.dashboard import compute_dashboard
 from resolvers.context import Info
+from resolvers.dashboard_scope import dashboard_scope
 from schema import inputs
 from schema.complaints import (
     Complaint,
@@ -47,9 +52,12 @@ def _moment(value: datetime | None, field: str) -> datetime | None:
     return utc_moment(value, field) if value is not None else None
 
 
-def complaint_filter(f: inputs.ComplaintFilter | None) -> complaints_db.ComplaintFilter:
+def complaint_filter(
+    f: inputs.ComplaintFilter | None, caller: Caller
+) -> complaints_db.ComplaintFilter:
+    """The filter as given, narrowed to what the caller may see."""
     if f is None:
-        return complaints_db.ComplaintFilter()
+        return complaints_db.ComplaintFilter(visibility=visibility(caller))
     search = f.search.strip() if f.search else None
     if search is not None and len(search) > 200:
         raise invalid("search", "search text is longer than 200 characters")
@@ -65,6 +73,7 @@ def complaint_filter(f: inputs.ComplaintFilter | None) -> complaints_db.Complain
         work_item_id=decode_id(f.work_item_id, "WorkItem", "filter.workItemId")
         if f.work_item_id
         else None,
+        visibility=visibility(caller),
     )
 
 
@@ -77,7 +86,7 @@ async def complaints(
     after: str | None = None,
 ) -> ComplaintConnection:
     size = _page_size(info, first)
-    where = complaint_filter(filter)
+    where = complaint_filter(filter, info.context.caller)
     cursor = decode_keyset_cursor(after, order_by.value) if after is not None else None
     column, _ = complaints_db.ORDERINGS[order_by.value]
     pool = info.context.pool
@@ -106,21 +115,29 @@ async def complaints(
     )
 
 
-@strawberry.field(description="A complaint by its public tracking number.")
+@strawberry.field(
+    description="A complaint by its public tracking number: how a reporter follows their own "
+    "complaint, confidential or not (the number is their proof)."
+)
 async def complaint(info: Info, tracking_number: str) -> Complaint | None:
+    if len(tracking_number) > 100:
+        raise invalid("trackingNumber", "a tracking number is at most 100 characters")
     async with info.context.pool.acquire() as conn:
         row = await complaints_db.complaint_by_tracking_number(conn, tracking_number)
-    return Complaint.from_row(row) if row else None
+    return Complaint.from_row(row, tracking_presented=True) if row else None
 
 
-@strawberry.field(description="The global event log, oldest first; `after` is an event cursor.")
+@strawberry.field(
+    description="The global event log, oldest first; `after` is an event cursor. Only the "
+    "events of complaints the caller may see."
+)
 async def complaint_events(
     info: Info, first: int | None = None, after: str | None = None
 ) -> ComplaintEventConnection:
     size = _page_size(info, first)
     start = decode_event_cursor(after) if after is not None else 0
     async with info.context.pool.acquire() as conn:
-        rows = await events_db.events_after(conn, start, size + 1)
+        rows = await events_db.events_after(conn, start, size + 1, visibility(info.context.caller))
     return ComplaintEventConnection.from_rows(rows, size)
 
 
@@ -216,7 +233,7 @@ async def _node(info: Info, type_name: str, key: str) -> Node | None:
         async with info.context.pool.acquire() as conn:
             rows = await reference_db.social_accounts_by_ids(conn, [number])
         return SocialAccount.from_row(rows[0]) if rows else None
-    builders = {
+    builders: dict[str, tuple[Any, Callable[[Any], Node]]] = {
         "Complaint": (loaders.complaint_by_id, Complaint.from_row),
         "ComplaintEvent": (loaders.event_by_id, ComplaintEvent.from_row),
         "Opd": (loaders.opd_by_id, Opd.from_row),
@@ -228,7 +245,16 @@ async def _node(info: Info, type_name: str, key: str) -> Node | None:
         return None
     loader, build = builders[type_name]
     row = await loader.load(number)
-    return build(row) if row else None
+    if row is None:
+        return None
+    caller = info.context.caller
+    if type_name == "Complaint" and not can_see_complaint(caller, row):
+        return None
+    if type_name == "ComplaintEvent":
+        complaint_row = await loaders.complaint_by_id.load(row["complaint_id"])
+        if complaint_row is None or not can_see_complaint(caller, event_scope(row, complaint_row)):
+            return None
+    return build(row)
 
 
 @strawberry.field(description="Any object by its global id.")
@@ -238,8 +264,11 @@ async def node(info: Info, id: strawberry.ID) -> Node | None:
 
 
 @strawberry.field(description="The dashboard, once; subscribe to `dashboard` for live updates.")
-async def dashboard(info: Info) -> Dashboard:
-    return Dashboard.from_data(await compute_dashboard(info.context.pool, info.context.clock))
+async def dashboard(info: Info, filter: inputs.DashboardFilter | None = None) -> Dashboard:
+    scope = await dashboard_scope(info, filter)
+    return Dashboard.from_data(
+        await compute_dashboard(info.context.pool, info.context.clock, scope)
+    )
 
 
 QUERIES = [

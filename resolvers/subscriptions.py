@@ -5,11 +5,13 @@ from datetime import timedelta
 
 import strawberry
 
+from auth.policy import can_see_complaint, event_scope
 from db import events as events_db
 from domain.errors import invalid
 from domain.lifecycle import EventType
 from live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
 from resolvers.context import Info, use_event_loaders
+from resolvers.dashboard_scope import dashboard_scope
 from resolvers.loaders import Loaders
 from schema import inputs
 from schema.complaints import ComplaintEvent
@@ -56,6 +58,27 @@ def _to_event(info: Info, delivery: Delivery) -> ComplaintEvent:
     return ComplaintEvent.from_row(delivery.event)
 
 
+class CredentialExpired(Exception):
+    """The subscription's token expired, or its API key was revoked, while it ran."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the credential of this connection has expired or been revoked; reconnect with a "
+            "new one and resume with `after` set to the last cursor"
+        )
+        self.extensions = {"code": "UNAUTHENTICATED"}
+
+
+async def _may_receive(info: Info, delivery: Delivery) -> bool:
+    """Whether the caller may see this event, judged as the complaint stood after it (so that
+    live and replayed deliveries agree); ends the subscription once the caller's credential is
+    no longer valid, whatever the event."""
+    ctx = info.context
+    if ctx.authenticator is not None and not await ctx.authenticator.still_valid(ctx.caller):
+        raise CredentialExpired
+    return can_see_complaint(ctx.caller, event_scope(delivery.event, delivery.complaint))
+
+
 async def _events(
     info: Info, event_filter: EventFilter, after: str | None
 ) -> AsyncGenerator[ComplaintEvent, None]:
@@ -89,7 +112,8 @@ async def _events(
                 )
                 deliveries = await load_batch(conn, rows)
             for delivery in deliveries:
-                yield _to_event(info, delivery)
+                if await _may_receive(info, delivery):
+                    yield _to_event(info, delivery)
                 cursor = delivery.id
             if len(rows) < REPLAY_BATCH:
                 break
@@ -103,7 +127,8 @@ async def _events(
                 return
             if live.id <= cursor:
                 continue
-            yield _to_event(info, live)
+            if await _may_receive(info, live):
+                yield _to_event(info, live)
             cursor = live.id
     finally:
         hub.unsubscribe(sub)
@@ -148,10 +173,14 @@ async def sla_alerts(
 
 @strawberry.subscription(
     description="The command center's dashboard: now, then again whenever complaints change, "
-    "at most once per KILAS_DASHBOARD_INTERVAL however many events arrive."
+    "at most once per KILAS_DASHBOARD_INTERVAL however many events arrive. With a filter, only "
+    "the complaints an OPD holds and/or of one region."
 )
-async def dashboard(info: Info) -> AsyncGenerator[Dashboard, None]:
-    async with info.context.feeds.dashboard.subscribe() as updates:
+async def dashboard(
+    info: Info, filter: inputs.DashboardFilter | None = None
+) -> AsyncGenerator[Dashboard, None]:
+    feed = info.context.feeds.dashboard(await dashboard_scope(info, filter))
+    async with feed.subscribe() as updates:
         while True:
             yield Dashboard.from_data(await updates.get())
 

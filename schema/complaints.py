@@ -5,9 +5,12 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from auth.policy import can_see_complaint, can_see_tracking_number
 from db import events as events_db
 from domain import lifecycle, sla
+from domain.errors import forbidden
 from resolvers.context import Info
+from resolvers.permissions import read_personal_data
 from schema.enums import (
     Channel,
     ComplaintEventType,
@@ -67,14 +70,15 @@ class ComplaintSla:
 @strawberry.type(description="A citizen's complaint (aduan): one ticket from intake to closure.")
 class Complaint(Node):
     db_id: strawberry.Private[int]
-    tracking_number: str = strawberry.field(description="Public tracking number for the reporter.")
+    row: strawberry.Private[asyncpg.Record]
+    # The caller presented the tracking number (or just submitted the complaint).
+    tracking_presented: strawberry.Private[bool]
     channel: Channel
-    external_ref: str | None = strawberry.field(
-        description="The channel's own id (tweet id, message id); unique per channel."
-    )
     anonymous: bool = strawberry.field(description="The reporter asked not to be identified.")
-    confidential: bool = strawberry.field(description="The complaint must not be public.")
-    reporter: Reporter | None
+    confidential: bool = strawberry.field(
+        description="The complaint must not be public: only staff, the OPD holding it and the "
+        "reporter (with the tracking number) see it."
+    )
     text: str
     location: GeoPoint | None
     media_urls: list[str]
@@ -105,23 +109,15 @@ class Complaint(Node):
     escalated_at: strawberry.Private[datetime | None]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "Complaint":
-        has_reporter = row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]
+    def from_row(cls, row: asyncpg.Record, *, tracking_presented: bool = False) -> "Complaint":
         return cls(
             id=strawberry.ID(to_global_id("Complaint", row["id"])),
             db_id=row["id"],
-            tracking_number=row["tracking_number"],
+            row=row,
+            tracking_presented=tracking_presented,
             channel=lifecycle.Channel(row["channel"]),
-            external_ref=row["external_ref"],
             anonymous=row["anonymous"],
             confidential=row["confidential"],
-            reporter=Reporter(
-                name=row["reporter_name"],
-                contact=row["reporter_contact"],
-                handle=row["reporter_handle"],
-            )
-            if has_reporter
-            else None,
             text=row["text"],
             location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
             media_urls=list(row["media_urls"]),
@@ -148,6 +144,50 @@ class Complaint(Node):
             work_item_db_id=row["work_item_id"],
             escalation_level=row["escalation_level"],
             escalated_at=wib(row["escalated_at"]),
+        )
+
+    @strawberry.field(
+        description="Public tracking number for the reporter. Staff see it; the public and "
+        "partners only on a complaint they looked up by it or just submitted (FORBIDDEN "
+        "otherwise), as it lets its holder confirm or reopen the complaint."
+    )
+    def tracking_number(self, info: Info) -> str | None:
+        if not self.tracking_presented and not can_see_tracking_number(
+            info.context.caller, self.row
+        ):
+            raise forbidden(
+                "the tracking number is the reporter's: look the complaint up by it",
+                "trackingNumber",
+            )
+        value: str = self.row["tracking_number"]
+        return value
+
+    @strawberry.field(
+        description="The channel's own id (tweet id, message id); unique per channel. Personal "
+        "data (it leads to the reporter's account): operators and the OPD holding the complaint "
+        "only, and every read is logged."
+    )
+    async def external_ref(self, info: Info) -> str | None:
+        value: str | None = self.row["external_ref"]
+        if value is None:
+            return None
+        await read_personal_data(info, self.row, "externalRef")
+        return value
+
+    @strawberry.field(
+        description="Who reported the complaint. Personal data: operators always; the OPD "
+        "holding the complaint unless the reporter chose anonymity; FORBIDDEN for anyone else. "
+        "Every read is written to the access log."
+    )
+    async def reporter(self, info: Info) -> Reporter | None:
+        row = self.row
+        if not (row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]):
+            return None
+        await read_personal_data(info, row, "reporter")
+        return Reporter(
+            name=row["reporter_name"],
+            contact=row["reporter_contact"],
+            handle=row["reporter_handle"],
         )
 
     @strawberry.field
@@ -181,7 +221,9 @@ class Complaint(Node):
         if self.duplicate_of_db_id is None:
             return None
         row = await info.context.loaders.complaint_by_id.load(self.duplicate_of_db_id)
-        return Complaint.from_row(row) if row else None
+        if row is None or not can_see_complaint(info.context.caller, row):
+            return None
+        return Complaint.from_row(row)
 
     @strawberry.field(description="The programme work item (a scheduled fix) it is linked to.")
     async def work_item(

@@ -80,6 +80,11 @@ class ConfirmResolutionInput:
     complaint_id: strawberry.ID
     rating: int
     comment: str | None = None
+    tracking_number: str | None = strawberry.field(
+        default=None,
+        description="The complaint's tracking number, the reporter's proof: required of "
+        "everyone but operators (who act for a reporter on the hotline).",
+    )
     expected_version: int | None = None
 
 
@@ -87,6 +92,11 @@ class ConfirmResolutionInput:
 class ReopenComplaintInput:
     complaint_id: strawberry.ID
     reason: str
+    tracking_number: str | None = strawberry.field(
+        default=None,
+        description="The complaint's tracking number, the reporter's proof: required of "
+        "everyone but operators (who act for a reporter on the hotline).",
+    )
     expected_version: int | None = None
 
 
@@ -254,3 +264,14 @@ class AddSlaPolicyVersionInput:
 class SlaAlertFilter:
     opd_id: strawberry.ID | None = None
     region_code: str | None = None
+
+
+@strawberry.input(
+    description="A unit's own dashboard: the complaints an OPD holds now, of one region, or both "
+    "(AND)."
+)
+class DashboardFilter:
+    opd_id: strawberry.ID | None = None
+    region_code: str | None = strawberry.field(
+        default=None, description="Kemendagri code, e.g. 33.74."
+    )

@@ -4,6 +4,7 @@ from decimal import Decimal
 import asyncpg
 import strawberry
 
+from auth.policy import can_see_complaint
 from resolvers.context import Info
 from schema.complaints import Complaint
 from schema.enums import ProgrammeStatus
@@ -132,10 +133,11 @@ class WorkItem(Node):
         assert row is not None
         return Region.from_row(row)
 
-    @strawberry.field(description="Complaints linked to this work item.")
+    @strawberry.field(description="Complaints linked to this work item that the caller may see.")
     async def linked_complaints(self, info: Info) -> list[Complaint]:
         rows = await info.context.loaders.complaints_by_work_item_id.load(self.db_id)
-        return [Complaint.from_row(row) for row in rows]
+        caller = info.context.caller
+        return [Complaint.from_row(row) for row in rows if can_see_complaint(caller, row)]
 
 
 @strawberry.type

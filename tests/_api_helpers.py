@@ -20,6 +20,9 @@ TABLES = {
     "categories": "code",
     "regions": "code",
     "sla_policies": "id",
+    "sla_policy_category_hours": "policy_id, t.category_code",
+    "api_keys": "id",
+    "personal_data_access": "id",
 }
 
 

@@ -1,9 +1,11 @@
 """Refused mutations over real HTTP: each returns its specific error code and changes nothing,
 which is proved by comparing a dump of every table before and after."""
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import pytest
 
 from domain.lifecycle import SYSTEM_EVENTS, TRANSITIONS, EventType, Status, allowed_events
 from tests import ops
@@ -21,7 +23,7 @@ from tests._api_helpers import (
     post,
     submit,
 )
-from tests.wire import RunningServer, http_client
+from tests.wire import RunningServer, http_client, start_server
 
 ALLOWED_EVENTS = "query Allowed($id: ID!) { node(id: $id) { ... on Complaint { allowedEvents } } }"
 
@@ -472,15 +474,23 @@ async def test_graphql_level_errors_are_reported_without_a_server_error(
     assert (await post(url, "{ categories { code } }")).get("errors") is None
 
 
+@pytest.fixture
+async def unlimited(database_url: str) -> AsyncIterator[RunningServer]:
+    """For a test that sends some two hundred requests in seconds: more than the default
+    KILAS_RATE_LIMIT_BURST lets one caller."""
+    async with start_server(database_url, rate_limit=0) as running:
+        yield running
+
+
 async def test_every_status_refuses_exactly_the_mutations_the_status_machine_forbids(
-    server: RunningServer, pool: asyncpg.Pool
+    unlimited: RunningServer, pool: asyncpg.Pool
 ) -> None:
     """For each status and each lifecycle mutation: allowed by TRANSITIONS → it succeeds and
     leads where TRANSITIONS says; not allowed → INVALID_TRANSITION and nothing changes."""
     # Every event a person can cause has its mutation; the sweeper's events have none.
     assert set(MUTATION_EVENTS.values()) == set(EventType) - {EventType.SUBMITTED} - SYSTEM_EVENTS
     assert set(PATHS) == {s.value for s in Status}
-    url = server.http_url
+    url = unlimited.http_url
     work_item = await create_work_item(url, (await create_programme(url))["id"])
     other_opd = await opd_id(url, "dinkes")
     inputs: dict[str, dict[str, Any]] = {

@@ -12,7 +12,7 @@ import pytest
 
 from schema.ids import WIB
 from tests.test_performance import seed
-from tests.wire import RunningServer, http_client
+from tests.wire import RunningServer, http_client, token
 
 COMPLAINT_COLUMNS = [
     "tracking_number", "status", "channel", "category_code", "region_code", "region_name",
@@ -259,7 +259,14 @@ async def test_a_client_that_hangs_up_mid_download_gives_the_connection_back(
     )
     first_rows, hang_up, stalled = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
+    requested = False
+
     async def receive() -> dict[str, Any]:
+        # As uvicorn does: the (empty) request body first, then the disconnect when it comes.
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
         await hang_up.wait()
         return {"type": "http.disconnect"}
 
@@ -281,7 +288,8 @@ async def test_a_client_that_hangs_up_mid_download_gives_the_connection_back(
     scope = {
         "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
         "method": "GET", "scheme": "http", "path": "/export/complaints.csv", "raw_path": b"",
-        "root_path": "", "query_string": b"", "headers": [], "server": ("127.0.0.1", 80),
+        "root_path": "", "query_string": b"", "server": ("127.0.0.1", 80),
+        "headers": [(b"authorization", f"Bearer {token('OPERATOR')}".encode())],
         "client": ("127.0.0.1", 5000), "state": {},
     }  # fmt: skip
     download = asyncio.create_task(server.app(scope, receive, send))

@@ -36,7 +36,7 @@ from tests._live_helpers import (
     wait_for_subscribers,
     writer_and_reader,
 )
-from tests.wire import RunningServer, WsClient, gql_data, start_server
+from tests.wire import RunningServer, WsClient, bearer, gql_data, start_server, token
 
 
 def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -247,8 +247,9 @@ async def test_reconnecting_again_and_again_while_changes_keep_coming_skips_and_
 async def test_fifty_clients_subscribing_at_the_same_instant_all_receive_the_next_event(
     database_url: str, bus: str
 ) -> None:
+    # Fifty sockets of one caller: more than KILAS_MAX_CONNECTIONS_PER_CALLER allows by default.
     async with (
-        writer_and_reader(database_url, bus) as (writer, reader),
+        writer_and_reader(database_url, bus, max_connections_per_caller=50) as (writer, reader),
         contextlib.AsyncExitStack() as stack,
     ):
         clients = await asyncio.gather(
@@ -371,7 +372,7 @@ async def tight_ws_client(server: RunningServer) -> AsyncIterator[WsClient]:
     async with websockets.connect(
         server.ws_url, sock=sock, max_queue=1, subprotocols=[Subprotocol("graphql-transport-ws")]
     ) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": bearer(token("OPERATOR"))}))
         ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert ack["type"] == "connection_ack", ack
         yield WsClient(ws)
@@ -382,7 +383,8 @@ async def test_a_subscriber_that_stops_reading_is_told_where_to_resume_and_loses
 ) -> None:
     produced = 50
     async with (
-        start_server(database_url, subscriber_queue_size=10) as server,
+        # BULKY_EVENTS has more aliases than KILAS_MAX_ALIASES allows by default.
+        start_server(database_url, subscriber_queue_size=10, max_aliases=50) as server,
         tight_ws_client(server) as slow,
         WsClient.connect(server.ws_url) as fast,
         httpx.AsyncClient(timeout=30) as http,

@@ -8,6 +8,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -15,9 +16,11 @@ import uvicorn
 import websockets
 
 from app import create_app
+from auth.caller import Role
+from auth.tokens import issue
 from db.pool import QueryLogger
 from domain.clock import Clock
-from kilas.settings import Settings
+from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 
 def free_port() -> int:
@@ -51,15 +54,17 @@ async def start_server(
     clock: Clock | None = None,
     **overrides: Any,
 ) -> AsyncIterator[RunningServer]:
+    # A given port lets a test restart a server where its clients will look for it again.
+    port = overrides.pop("port", None) or free_port()
     settings = Settings(
+        port=port,
         database_url=database_url,
         broadcast_url=broadcast_url,
-        env="test",
+        env=overrides.pop("env", "test"),
         event_poll_interval=overrides.pop("event_poll_interval", 0.5),
         **overrides,
     )
     app = create_app(settings, query_logger=query_logger, clock=clock)
-    port = free_port()
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
     )
@@ -82,9 +87,47 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def http_client() -> httpx.AsyncClient:
-    """A client that is cheap to make: a default httpx client loads the CA store (~80 ms)."""
-    return httpx.AsyncClient(timeout=30, trust_env=False, verify=_tls())
+def token(role: str, *, opd: str | None = None, subject: str | None = None, **more: Any) -> str:
+    """A staff JWT signed with the development secret, which test servers accept."""
+    return issue(
+        DEVELOPMENT_JWT_SECRET,
+        subject=subject or f"test-{role.lower()}",
+        role=Role(role),
+        opd_slug=opd,
+        expires_at=more.pop("expires_at", datetime(2100, 1, 1, tzinfo=UTC)),
+        **more,
+    )
+
+
+def bearer(value: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {value}"}
+
+
+# Tests that are not about access control act as the staff role their operation needs:
+# administration as ADMIN, supervision as SUPERVISOR, everything else as OPERATOR. Access
+# control tests pass `token=` (None: the public role).
+_ADMIN_FIELDS = ("createOpd", "updateOpd", "OpdSocialAccount", "createProgramme",
+                 "updateProgramme", "createWorkItem", "updateWorkItemProgress",
+                 "addSlaPolicyVersion")  # fmt: skip
+_SUPERVISOR_FIELDS = ("accountability", "personalDataAccess")
+DEFAULT: Any = object()
+
+
+def staff_token_for(query: str) -> str:
+    if any(name in query for name in _ADMIN_FIELDS):
+        return token("ADMIN")
+    if any(name in query for name in _SUPERVISOR_FIELDS):
+        return token("SUPERVISOR")
+    return token("OPERATOR")
+
+
+def http_client(token_value: str | None = DEFAULT) -> httpx.AsyncClient:
+    """A client that is cheap to make: a default httpx client loads the CA store (~80 ms).
+    It sends an OPERATOR token unless given another (None: none, the public role)."""
+    if token_value is DEFAULT:
+        token_value = token("OPERATOR")
+    headers = bearer(token_value) if token_value is not None else {}
+    return httpx.AsyncClient(timeout=30, trust_env=False, verify=_tls(), headers=headers)
 
 
 async def gql(
@@ -93,12 +136,19 @@ async def gql(
     variables: dict[str, Any] | None = None,
     *,
     client: httpx.AsyncClient | None = None,
+    token: str | None = DEFAULT,
 ) -> dict[str, Any]:
     """POST a GraphQL request; return the whole response body (data and errors)."""
+    if token is DEFAULT:
+        token = staff_token_for(query)
     async with contextlib.AsyncExitStack() as stack:
         if client is None:
-            client = await stack.enter_async_context(http_client())
-        response = await client.post(url, json={"query": query, "variables": variables or {}})
+            client = await stack.enter_async_context(http_client(None))
+        response = await client.post(
+            url,
+            json={"query": query, "variables": variables or {}},
+            headers=bearer(token) if token is not None else {"authorization": ""},
+        )
         body: dict[str, Any] = response.json()
         return body
 
@@ -122,8 +172,11 @@ class WsClient:
     async def connect(
         cls, url: str, payload: dict[str, Any] | None = None
     ) -> AsyncIterator["WsClient"]:
+        """Connects as an OPERATOR unless `payload` says otherwise ({}: the public role)."""
+        if payload is None:
+            payload = bearer(token("OPERATOR"))
         async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
-            await ws.send(json.dumps({"type": "connection_init", "payload": payload or {}}))
+            await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
             ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
             assert ack["type"] == "connection_ack", ack
             yield cls(ws)

@@ -1,0 +1,1 @@
+"""Who is calling: bearer JWTs for staff applications, API keys for partners, else the public."""

@@ -1,0 +1,156 @@
+"""From an `Authorization` header to a `Caller`: no header is the public; `Bearer kls_…` is an
+API key; any other bearer token is a JWT. A credential that is present but wrong is refused,
+never downgraded to the public role."""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+
+from auth import api_keys
+from auth.caller import Caller, Role, public
+from auth.tokens import JwtVerifier, TokenError, caller_from_claims
+from db import api_keys as api_keys_db
+from domain.clock import Clock
+
+# How long a verified API key is trusted without asking the database again: a revoked key stops
+# working within this many seconds on every instance.
+KEY_CACHE_SECONDS = 5.0
+# `last_used_at` is written at most this often per key.
+TOUCH_EVERY_SECONDS = 60.0
+
+
+class AuthenticationError(Exception):
+    """The credential is missing its form, unknown, expired or revoked."""
+
+    code = "UNAUTHENTICATED"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"code": self.code}
+
+
+@dataclass
+class _CachedKey:
+    row: asyncpg.Record
+    checked: float
+    touched: float
+
+
+class Authenticator:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, verifier: JwtVerifier | None) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._verifier = verifier
+        self._keys: dict[bytes, _CachedKey] = {}
+        # For still_valid: key id -> (when checked, its revoked_at and expires_at).
+        self._key_checks: dict[int, tuple[float, asyncpg.Record | None]] = {}
+        self._opd_ids: dict[str, int | None] = {}
+
+    async def authenticate(self, authorization: str | None, address: str = "") -> Caller:
+        if authorization is None or not authorization.strip():
+            return public(address)
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError(
+                "the Authorization header must be `Bearer <token>` (a JWT or a kls_ API key)"
+            )
+        if api_keys.looks_like_key(token):
+            return await self._api_key(token, address)
+        return await self._jwt(token, address)
+
+    async def still_valid(self, caller: Caller) -> bool:
+        """For long-lived subscriptions: not expired, and an API key not revoked since."""
+        now = self._clock.now()
+        if caller.expired(now):
+            return False
+        if caller.api_key_id is None:
+            return True
+        checked = self._key_checks.get(caller.api_key_id)
+        if checked is None or time.monotonic() - checked[0] >= KEY_CACHE_SECONDS:
+            async with self._pool.acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT revoked_at, expires_at FROM api_keys WHERE id = $1", caller.api_key_id
+                )
+            checked = (time.monotonic(), row)
+            if len(self._key_checks) > 10_000:
+                self._key_checks.clear()
+            self._key_checks[caller.api_key_id] = checked
+        return checked[1] is not None and _usable(checked[1], now) is None
+
+    async def _jwt(self, token: str, address: str) -> Caller:
+        if self._verifier is None:
+            raise AuthenticationError(
+                "this Kilas accepts no JWTs (neither KILAS_JWT_SECRET nor KILAS_JWT_PUBLIC_KEY "
+                "is set); partner apps use an API key"
+            )
+        try:
+            claims = self._verifier.verify(token, self._clock.now())
+        except TokenError as e:
+            raise AuthenticationError(str(e)) from None
+        opd_id = None
+        if claims.opd_slug is not None:
+            opd_id = await self._opd_id(claims.opd_slug)
+            if opd_id is None:
+                raise AuthenticationError(f"the token's OPD {claims.opd_slug!r} does not exist")
+        return caller_from_claims(claims, opd_id, address)
+
+    async def _opd_id(self, slug: str) -> int | None:
+        if slug not in self._opd_ids:
+            async with self._pool.acquire() as conn:
+                value = await conn.fetchval("SELECT id FROM opds WHERE slug = $1", slug)
+            if value is None:
+                return None  # not cached: the OPD may be created later
+            self._opd_ids[slug] = int(value)
+        return self._opd_ids[slug]
+
+    async def _api_key(self, key: str, address: str) -> Caller:
+        prefix = api_keys.prefix_of(key)
+        if prefix is None:
+            raise AuthenticationError("the API key is malformed")
+        digest = api_keys.key_hash(key)
+        now = self._clock.now()
+        cached = self._keys.get(digest)
+        mono = time.monotonic()
+        if cached is None or mono - cached.checked >= KEY_CACHE_SECONDS:
+            async with self._pool.acquire() as conn:
+                row = await api_keys_db.key_by_prefix(conn, prefix)
+            if row is None or not api_keys.matches(key, row["key_hash"]):
+                self._keys.pop(digest, None)
+                raise AuthenticationError("the API key is not known")
+            cached = _CachedKey(row, mono, cached.touched if cached else 0.0)
+            if len(self._keys) > 10_000:
+                self._keys.clear()
+            self._keys[digest] = cached
+        problem = _usable(cached.row, now)
+        if problem is not None:
+            raise AuthenticationError(problem)
+        if mono - cached.touched >= TOUCH_EVERY_SECONDS:
+            cached.touched = mono
+            async with self._pool.acquire() as conn:
+                await api_keys_db.touch_key(conn, cached.row["id"], now)
+        row = cached.row
+        return Caller(
+            role=Role(row["role"]),
+            subject=f"key:{row['id']}",
+            address=address,
+            opd_id=row["opd_id"],
+            region_code=row["region_code"],
+            expires_at=row["expires_at"],
+            api_key_id=row["id"],
+            name=row["name"],
+        )
+
+
+def _usable(row: asyncpg.Record, now: datetime) -> str | None:
+    if row["revoked_at"] is not None:
+        return "the API key has been revoked"
+    if row["expires_at"] is not None and now >= row["expires_at"]:
+        return "the API key has expired"
+    return None

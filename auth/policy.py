@@ -1,0 +1,116 @@
+"""Who may see and do what: pure rules over a caller and a complaint row, the one place the
+role table lives (README "Access control" shows it). The resolvers apply them to every field,
+mutation and subscription event; `db.complaints.ComplaintFilter` carries the same visibility into
+SQL for lists."""
+
+from typing import Any, Protocol
+
+from auth.caller import Caller, Role
+from db.complaints import Visibility
+
+
+class Row(Protocol):
+    """A complaint's columns: an asyncpg record or a dict."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+# Reads every complaint, confidential ones included.
+SEES_ALL = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+
+# Mutations by the roles that may call them at all. An OPD officer is further held to the
+# complaints its own OPD holds; the reporter's own actions (confirm, reopen) are open to anyone
+# who presents the complaint's tracking number, which only the reporter was given: that is the
+# reporter acting, so it works on their own confidential complaint too.
+COMPLAINT_ACTIONS: dict[str, frozenset[Role]] = {
+    "submitComplaint": frozenset(Role),
+    "assignComplaint": frozenset({Role.OPERATOR}),
+    "reassignComplaint": frozenset({Role.OPERATOR}),
+    "rejectComplaint": frozenset({Role.OPERATOR}),
+    "closeComplaint": frozenset({Role.OPERATOR}),
+    "recordFollowUp": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
+    "resolveComplaint": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
+    "linkComplaintToWorkItem": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
+    "confirmResolution": frozenset(Role),
+    "reopenComplaint": frozenset(Role),
+}
+REPORTER_ACTIONS = frozenset({"confirmResolution", "reopenComplaint"})
+ADMIN_ONLY = frozenset({Role.ADMIN})
+SUPERVISION = frozenset({Role.SUPERVISOR})
+
+
+def in_partner_scope(caller: Caller, row: Row) -> bool:
+    return (caller.opd_id is None or row["opd_id"] == caller.opd_id) and (
+        caller.region_code is None or row["region_code"] == caller.region_code
+    )
+
+
+def can_see_complaint(caller: Caller, row: Row) -> bool:
+    if caller.role in SEES_ALL:
+        return True
+    if caller.role is Role.OPD_OFFICER:
+        return not row["confidential"] or row["opd_id"] == caller.opd_id
+    if caller.role is Role.PARTNER:
+        return not row["confidential"] and in_partner_scope(caller, row)
+    return not row["confidential"]
+
+
+def event_scope(event: Row, complaint: Row) -> dict[str, Any]:
+    """What `can_see_complaint` judges for an event: the complaint's confidentiality (fixed at
+    submission) and who held it where right after the event."""
+    return {
+        "confidential": complaint["confidential"],
+        "opd_id": event["opd_id"],
+        "region_code": event["region_code"],
+    }
+
+
+def can_read_personal_data(caller: Caller, row: Row) -> bool:
+    """The reporter's name, contact, handle and the channel's reference (a post id leads to the
+    account): operators always; the OPD holding the complaint unless the reporter chose
+    anonymity; nobody else."""
+    if caller.role is Role.OPERATOR:
+        return True
+    if caller.role is Role.OPD_OFFICER:
+        return row["opd_id"] == caller.opd_id and not row["anonymous"]
+    return False
+
+
+def can_see_tracking_number(caller: Caller, row: Row) -> bool:
+    """The tracking number lets its holder confirm or reopen a complaint as the reporter, so the
+    public and partners only see one they presented themselves (or just submitted)."""
+    return caller.role in SEES_ALL or (
+        caller.role is Role.OPD_OFFICER and row["opd_id"] == caller.opd_id
+    )
+
+
+def complaint_action_refusal(
+    caller: Caller, action: str, row: Row, tracking_number: str | None
+) -> str | None:
+    """Why `caller` may not run `action` on the complaint in `row` (locked), or None."""
+    roles = COMPLAINT_ACTIONS[action]
+    if action in REPORTER_ACTIONS and caller.role is not Role.OPERATOR:
+        if tracking_number is None:
+            return f"{action} needs the complaint's trackingNumber (the reporter's proof)"
+        if tracking_number.strip().upper() != row["tracking_number"]:
+            return "the trackingNumber does not match this complaint"
+        return None
+    if caller.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        return f"{action} needs one of the roles {allowed} (the caller is {caller.role.value})"
+    if caller.role is Role.OPD_OFFICER and row["opd_id"] != caller.opd_id:
+        return f"{action}: this complaint is not held by the caller's OPD"
+    return None
+
+
+def visibility(caller: Caller) -> Visibility:
+    """`can_see_complaint` as SQL arguments, for lists."""
+    if caller.role in SEES_ALL:
+        return Visibility()
+    if caller.role is Role.OPD_OFFICER:
+        return Visibility(hide_confidential=True, confidential_opd_id=caller.opd_id)
+    if caller.role is Role.PARTNER:
+        return Visibility(
+            hide_confidential=True, opd_id=caller.opd_id, region_code=caller.region_code
+        )
+    return Visibility(hide_confidential=True)

@@ -1,0 +1,72 @@
+"""SQL for a dashboard narrowed to one OPD and/or one region: the wall of a unit's own office.
+
+The province-wide dashboard reads counts kept by a trigger (db.dashboard); those have no OPD
+column, so a scope with an OPD counts that OPD's complaints through its (opd_id, status) index."""
+
+from datetime import datetime
+
+import asyncpg
+
+from db.pool import Connection
+
+
+async def counts(
+    conn: Connection, opd_id: int | None, region_code: str | None
+) -> list[asyncpg.Record]:
+    """(status, region_code, channel, n) of the complaints in scope."""
+    if opd_id is None:
+        return list(
+            await conn.fetch(
+                """
+                SELECT status, region_code, channel, n FROM complaint_counts
+                WHERE n > 0 AND region_code = $1
+                """,
+                region_code,
+            )
+        )
+    return list(
+        await conn.fetch(
+            """
+            SELECT status, region_code, channel, count(*) AS n FROM complaints
+            WHERE opd_id = $1 AND ($2::text IS NULL OR region_code = $2)
+            GROUP BY status, region_code, channel
+            """,
+            opd_id,
+            region_code,
+        )
+    )
+
+
+async def breaches_open_now(
+    conn: Connection, now: datetime, opd_id: int | None, region_code: str | None
+) -> int:
+    """As db.dashboard.breaches_open_now, of the complaints in scope."""
+    value = await conn.fetchval(
+        """
+        SELECT count(*) FROM complaints
+        WHERE status IN ('ASSIGNED', 'IN_PROGRESS')
+            AND ($2::bigint IS NULL OR opd_id = $2) AND ($3::text IS NULL OR region_code = $3)
+            AND (resolution_due_at < $1
+                 OR (status = 'ASSIGNED' AND first_response_at IS NULL AND response_due_at < $1))
+        """,
+        now,
+        opd_id,
+        region_code,
+    )
+    return int(value)
+
+
+async def intake_since(
+    conn: Connection, since: datetime, opd_id: int | None, region_code: str | None
+) -> int:
+    value = await conn.fetchval(
+        """
+        SELECT count(*) FROM complaints
+        WHERE created_at >= $1
+            AND ($2::bigint IS NULL OR opd_id = $2) AND ($3::text IS NULL OR region_code = $3)
+        """,
+        since,
+        opd_id,
+        region_code,
+    )
+    return int(value)

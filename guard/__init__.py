@@ -1,0 +1,1 @@
+"""Limits against abuse: query size and shape, request bodies, request rates, WebSockets."""

@@ -1,0 +1,28 @@
+"""Answers to requests refused before GraphQL ran, shaped like GraphQL responses."""
+
+import json
+from typing import Any
+
+from starlette.types import Send
+
+
+def error_body(message: str, code: str, **extensions: Any) -> dict[str, Any]:
+    """A GraphQL-shaped response body for a request refused before GraphQL ran."""
+    return {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+
+
+async def send_json(
+    send: Send,
+    status: int,
+    body: Any,
+    headers: dict[str, str] | None = None,
+    *,
+    websocket: bool = False,
+) -> None:
+    """A JSON response; with `websocket`, the answer to a refused WebSocket handshake."""
+    content = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    prefix = "websocket.http" if websocket else "http"
+    await send({"type": f"{prefix}.response.start", "status": status, "headers": raw})
+    await send({"type": f"{prefix}.response.body", "body": content})

@@ -1,0 +1,160 @@
+"""WebSocket limits, on graphql-transport-ws and on the legacy graphql-ws when it is on:
+connections per caller on this instance, operations per connection, and the caller's request
+rate for each operation a socket starts (a query or a mutation may run over a socket too)."""
+
+from collections import Counter
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    SubscribeMessage,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
+from strawberry.types.execution import PreExecutionError
+
+from guard._caller import caller_key
+from guard.ratelimit import RateLimiter, refusal
+from guard.validation import TOO_COMPLEX
+
+TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+# RFC 6455 "Try Again Later": the refusal lasts only until another of the caller's sockets ends.
+TRY_AGAIN_LATER = 1013
+
+
+class SocketGuard:
+    """Counts each caller's open connections on this instance, and refuses the operations a
+    socket may not start."""
+
+    def __init__(self, max_connections_per_caller: int, limiter: RateLimiter | None) -> None:
+        self.max_connections = max_connections_per_caller
+        self.limiter = limiter
+        self.connections: Counter[str] = Counter()
+
+    def connect(self, key: str) -> bool:
+        if self.connections[key] >= self.max_connections:
+            return False
+        self.connections[key] += 1
+        return True
+
+    def disconnect(self, key: str) -> None:
+        self.connections[key] -= 1
+        if self.connections[key] <= 0:
+            del self.connections[key]
+
+    async def refusal(self, key: str, running: int, limit: int | None) -> GraphQLError | None:
+        """Why a socket with `running` operations may not start one more, if it may not."""
+        if limit is not None and running >= limit:
+            return GraphQLError(
+                f"too many operations on this connection: at most {limit} at a time "
+                "(KILAS_MAX_SUBSCRIPTIONS_PER_CONNECTION); complete one first",
+                extensions={"code": TOO_MANY_SUBSCRIPTIONS, "max": limit},
+            )
+        if self.limiter is not None:
+            decision = await self.limiter.hit(key)
+            if not decision.allowed:
+                body = refusal(self.limiter, decision)["errors"][0]
+                return GraphQLError(body["message"], extensions=body["extensions"])
+        return None
+
+
+class _Counted:
+    """A socket's place in its caller's count: taken when the connection is acknowledged (the
+    caller is known once connection_init has been authenticated, and is counted before it is
+    told the connection is ready), given back however the socket ends."""
+
+    view: Any
+    websocket: Any
+    context: Any
+    counted_as: str | None = None
+
+    @property
+    def guard(self) -> SocketGuard | None:
+        guard: SocketGuard | None = getattr(self.view, "socket_guard", None)
+        return guard
+
+    def caller_key(self) -> str:
+        socket = getattr(self.websocket, "ws", None)
+        scope = socket.scope if socket is not None else {}
+        return caller_key(scope, getattr(self.context, "caller", None))
+
+    async def count_on_ack(self, message: Any) -> None:
+        guard = self.guard
+        if message.get("type") != "connection_ack" or not guard or self.counted_as is not None:
+            return
+        key = self.caller_key()
+        if not guard.connect(key):
+            reason = f"too many connections (at most {guard.max_connections} a caller)"
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason=reason)
+            raise WebSocketDisconnected  # ends the handler, through its clean-up
+        self.counted_as = key
+
+    def release(self) -> None:
+        if self.guard and self.counted_as is not None:
+            self.guard.disconnect(self.counted_as)
+            self.counted_as = None
+
+
+class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
+    """strawberry's graphql-transport-ws handler, with the limits. The view provides
+    `socket_guard`."""
+
+    async def send_message(self, message: Message) -> None:
+        await self.count_on_ack(message)
+        await super().send_message(message)
+
+    async def shutdown(self) -> None:
+        # Whatever ended the socket: the client, the server, a timeout or an error.
+        self.release()
+        await super().shutdown()
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.guard and self.connection_acknowledged and message["id"] not in self.operations:
+            error = await self.guard.refusal(
+                self.caller_key(), len(self.operations), self.max_subscriptions_per_connection
+            )
+            if error is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                )
+                return
+        await super().handle_subscribe(message)
+
+    async def _handle_pre_execution_error(
+        self, operation: Operation[Any, Any], result: PreExecutionError
+    ) -> None:
+        # strawberry closes the whole socket on a syntax error; a query over the token limit
+        # is refused like any other invalid operation, and the socket's others go on.
+        if result.errors and (result.errors[0].extensions or {}).get("code") == TOO_COMPLEX:
+            await operation.send_initial_errors(result.errors)
+            return
+        await super()._handle_pre_execution_error(operation, result)
+
+
+class GuardedLegacyWS(_Counted, BaseGraphQLWSHandler[Any, Any]):
+    """The same limits on the legacy graphql-ws protocol, when it is turned on."""
+
+    async def send_message(self, message: OperationMessage) -> None:
+        await self.count_on_ack(message)
+        await super().send_message(message)
+
+    async def cleanup(self) -> None:
+        self.release()
+        await super().cleanup()
+
+    async def handle_start(self, message: StartMessage) -> None:
+        if self.guard and self.connection_acknowledged and message["id"] not in self.tasks:
+            error = await self.guard.refusal(
+                self.caller_key(), len(self.tasks), self.max_subscriptions_per_connection
+            )
+            if error is not None:
+                payload: Any = error.formatted
+                await self.send_message({"type": "error", "id": message["id"], "payload": payload})
+                return
+        await super().handle_start(message)

@@ -1,0 +1,47 @@
+"""Root field for the personal-data access log."""
+
+import strawberry
+
+from auth.policy import SUPERVISION
+from db import access_log as access_log_db
+from domain.errors import invalid
+from resolvers.context import Info
+from resolvers.permissions import require
+from schema.access_log import PersonalDataAccess
+from schema.ids import decode_id
+
+
+@strawberry.field(
+    description="Who read which reporter's personal data, newest first; narrow by complaint or "
+    "by reader (`subject`). SUPERVISOR only. Page with `after`, the last entry's cursor."
+)
+async def personal_data_access(
+    info: Info,
+    complaint_id: strawberry.ID | None = None,
+    subject: str | None = None,
+    first: int = 50,
+    after: str | None = None,
+) -> list[PersonalDataAccess]:
+    require(info, SUPERVISION, "personalDataAccess")
+    limit = info.context.settings.max_page_size
+    if not 1 <= first <= limit:
+        raise invalid("first", f"first must be between 1 and {limit}")
+    after_id = None
+    if after is not None:
+        if not after.isdigit() or len(after) > 18:
+            raise invalid("after", "after must be a cursor from this log")
+        after_id = int(after)
+    async with info.context.pool.acquire() as conn:
+        rows = await access_log_db.page(
+            conn,
+            complaint_id=decode_id(complaint_id, "Complaint", "complaintId")
+            if complaint_id
+            else None,
+            subject=subject,
+            after_id=after_id,
+            limit=first,
+        )
+    return [PersonalDataAccess.from_row(row) for row in rows]
+
+
+QUERIES = [personal_data_access]

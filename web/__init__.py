@@ -1,0 +1,1 @@
+"""The wall screen: static files served by Kilas (web/wall)."""
