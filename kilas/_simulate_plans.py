@@ -11,11 +11,11 @@ from kilas import demo
 
 # The demo's own weights, place names and reporters, so that a simulated complaint reads like a
 # loaded one.
-CHANNEL_WEIGHTS, _pick, _context = demo.CHANNEL_WEIGHTS, demo._pick, demo._context
+CHANNEL_WEIGHTS, _pick, _context = demo.CHANNEL_WEIGHTS, demo.pick, demo.context
 
 CHANNELS = [channel.value for channel in CHANNEL_WEIGHTS]
-SOCIAL, CHAT = {c.value for c in demo._SOCIAL}, {c.value for c in demo._CHAT}
-CATEGORISED = {c.value for c in demo._CATEGORISED}
+SOCIAL, CHAT = {c.value for c in demo.SOCIAL}, {c.value for c in demo.CHAT}
+CATEGORISED = {c.value for c in demo.CATEGORISED}
 REJECTIONS = {"SPAM": 2, "INCOMPLETE": 3, "NOT_OUR_AUTHORITY": 3, "DUPLICATE": 3}
 
 
@@ -71,7 +71,7 @@ class Planner:
         self.made += 1
         n, channel = self.made, self.channel()
         category = _pick(rng, t.CATEGORY_WEIGHTS)
-        code = _pick(rng, {c: demo._BIG_REGIONS.get(c, 1.0) for c in self.regions})
+        code = _pick(rng, {c: demo.BIG_REGIONS.get(c, 1.0) for c in self.regions})
         ctx = _context(rng, cast(Any, self.regions[code]), self.neighbours[code])
         core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
         reason = _pick(rng, REJECTIONS) if rng.random() < 0.1 else None
@@ -213,7 +213,7 @@ class Planner:
                 "lat": round(region["seat_lat"] + rng.gauss(0, 0.03), 5),
                 "lon": round(region["seat_lon"] + rng.gauss(0, 0.03), 5),
             }
-        who = demo._reporter(rng, _channel(channel), region["seat"])
+        who = demo.reporter(rng, _channel(channel), region["seat"])
         submission["anonymous"] = bool(who.get("anonymous"))
         submission["confidential"] = bool(who.get("confidential"))
         if not submission["anonymous"]:
@@ -246,7 +246,7 @@ def planner(rng: random.Random, reference: dict[str, Any], tag: str) -> Planner:
     return Planner(
         rng=rng,
         regions=regions,
-        neighbours=demo._nearest_seats(cast(Any, list(regions.values()))),
+        neighbours=demo.nearest_seats(cast(Any, list(regions.values()))),
         category_opds={c["code"]: c["defaultOpd"]["slug"] for c in reference["categories"]},
         work_item_regions=frozenset(w["region"]["code"] for w in programme["workItems"]),
         tag=tag,

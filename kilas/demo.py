@@ -49,11 +49,11 @@ CHANNEL_WEIGHTS = {
     Channel.SMS: 4, Channel.WEB: 12, Channel.APP: 14, Channel.HOTLINE: 8, Channel.WALK_IN: 4,
     Channel.NATIONAL: 6,
 }  # fmt: skip
-_SOCIAL = {Channel.X, Channel.INSTAGRAM, Channel.FACEBOOK}
-_CHAT = {Channel.WHATSAPP, Channel.SMS}
+SOCIAL = {Channel.X, Channel.INSTAGRAM, Channel.FACEBOOK}
+CHAT = {Channel.WHATSAPP, Channel.SMS}
 # Forms and operators record a category at intake; messages get one from the operator.
-_CATEGORISED = {Channel.WEB, Channel.APP, Channel.NATIONAL, Channel.HOTLINE, Channel.WALK_IN}
-_BIG_REGIONS = {"33.74": 3.0, "33.01": 2.0, "33.02": 2.0, "33.29": 2.0, "33.72": 2.0}
+CATEGORISED = {Channel.WEB, Channel.APP, Channel.NATIONAL, Channel.HOTLINE, Channel.WALK_IN}
+BIG_REGIONS = {"33.74": 3.0, "33.01": 2.0, "33.02": 2.0, "33.29": 2.0, "33.72": 2.0}
 _PHONE_PREFIXES = ("0812", "0813", "0821", "0852", "0857", "0878", "0896")
 
 # Final status by the complaint's age in hours: fresh ones are still open, old ones mostly closed.
@@ -98,7 +98,7 @@ class Plan:
     work_item: str | None = None
 
 
-def _pick(rng: random.Random, weights: Mapping[K, float]) -> K:
+def pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 
@@ -110,7 +110,7 @@ def _spread(rng: random.Random, weights: Mapping[K, float], count: int, each: in
     return keys
 
 
-def _nearest_seats(regions: list[asyncpg.Record]) -> dict[str, list[str]]:
+def nearest_seats(regions: list[asyncpg.Record]) -> dict[str, list[str]]:
     """The two nearest other seats of each region: the other ends of its roads in the texts."""
 
     def distance(a: asyncpg.Record, b: asyncpg.Record) -> float:
@@ -126,7 +126,7 @@ def _nearest_seats(regions: list[asyncpg.Record]) -> dict[str, list[str]]:
     }
 
 
-def _context(rng: random.Random, region: asyncpg.Record, neighbours: list[str]) -> dict[str, str]:
+def context(rng: random.Random, region: asyncpg.Record, neighbours: list[str]) -> dict[str, str]:
     """Place names for one complaint's texts."""
     seat, kota = region["seat"], region["type"] == "KOTA"
     kec = rng.choice(t.KECAMATAN[region["code"]])
@@ -151,7 +151,7 @@ def _context(rng: random.Random, region: asyncpg.Record, neighbours: list[str]) 
     }
 
 
-def _reporter(rng: random.Random, channel: Channel, seat: str) -> dict[str, Any]:
+def reporter(rng: random.Random, channel: Channel, seat: str) -> dict[str, Any]:
     if rng.random() < (0.25 if channel is Channel.NATIONAL else 0.07):
         return {"anonymous": True}
     name = rng.choice(t.NAMES)
@@ -167,7 +167,7 @@ def _reporter(rng: random.Random, channel: Channel, seat: str) -> dict[str, Any]
     contact = f"{rng.choice(_PHONE_PREFIXES)}{rng.randrange(10**7, 10**8)}"
     if channel is Channel.WEB and rng.random() < 0.4:
         contact = f"{'.'.join([first, *rest])}@gmail.com"
-    named = channel not in _CHAT or rng.random() < 0.7
+    named = channel not in CHAT or rng.random() < 0.7
     return who | {"reporter_name": name if named else None, "reporter_contact": contact}
 
 
@@ -219,7 +219,7 @@ def _timeline(
         return steps
     if rng.random() < 0.75:
         mood = {1: 3, 2: 4, 3: 10, 4: 30, 5: 53} if not reopened else {2: 20, 3: 35, 4: 30, 5: 15}
-        rating = _pick(rng, mood)
+        rating = pick(rng, mood)
         comment = rng.choice(t.RATING_COMMENTS[rating]) if rng.random() < 0.6 else ""
         add("confirm", rng.uniform(1, 72), rating=rating, note=comment)
     else:
@@ -237,10 +237,10 @@ def _plan(
     neighbours: list[str],
     earlier: list[Plan],
 ) -> Plan:
-    outcome = _pick(rng, next(weights for limit, weights in _OUTCOMES if age < limit))
-    ctx = _context(rng, region, neighbours)
+    outcome = pick(rng, next(weights for limit, weights in _OUTCOMES if age < limit))
+    ctx = context(rng, region, neighbours)
     core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
-    reason = _pick(rng, _REJECTIONS) if outcome is Status.REJECTED else None
+    reason = pick(rng, _REJECTIONS) if outcome is Status.REJECTED else None
     original: Plan | None = None
     if reason is RejectionReason.DUPLICATE:
         # Duplicates repeat a recent complaint of the same kind that is being handled.
@@ -248,7 +248,7 @@ def _plan(
         original = rng.choice(candidates) if candidates else None
         reason = RejectionReason.DUPLICATE if original else RejectionReason.INCOMPLETE
     note, opener = "", rng.choice(t.DUPLICATE_OPENERS) if original else ""
-    given_category = category if channel in _CATEGORISED else None
+    given_category = category if channel in CATEGORISED else None
     if original is not None:
         core, region = original.core_text, original.region
         note = t.REJECTION_NOTES["DUPLICATE"]
@@ -264,7 +264,7 @@ def _plan(
         if given_category and wrong[0]:
             # The reporter's own wrong pick on the form is the usual reason for a re-disposition.
             given_category = wrong[0]
-    group = "SOCIAL" if channel in _SOCIAL else "CHAT" if channel in _CHAT else "FORMAL"
+    group = "SOCIAL" if channel in SOCIAL else "CHAT" if channel in CHAT else "FORMAL"
     decorated = reason not in (RejectionReason.SPAM, RejectionReason.INCOMPLETE)
     if decorated and channel not in (Channel.HOTLINE, Channel.WALK_IN):
         opener = rng.choice(t.OPENERS[group]) + opener
@@ -276,7 +276,7 @@ def _plan(
         lat = round(region["seat_lat"] + rng.gauss(0, 0.03), 5)
         lon = round(region["seat_lon"] + rng.gauss(0, 0.03), 5)
     media: tuple[str, ...] = ()
-    if rng.random() < (0.25 if channel in _SOCIAL else 0.08):
+    if rng.random() < (0.25 if channel in SOCIAL else 0.08):
         count = rng.randint(1, 3)
         media = tuple(f"https://lampiran.kilas.example/demo/{n:04d}-{k}.jpg" for k in range(count))
     submission = workflow.Submission(
@@ -288,7 +288,7 @@ def _plan(
         lat=lat,
         lon=lon,
         media_urls=media,
-        **_reporter(rng, channel, region["seat"]),
+        **reporter(rng, channel, region["seat"]),
     )
     plan = Plan(n, age, outcome, category, region, core if reason is None else "", submission)
     if reason is not None:
@@ -307,12 +307,12 @@ def _plans(regions: list[asyncpg.Record]) -> list[Plan]:
     """All complaints, oldest first, from the seed alone: the same on every load."""
     rng = random.Random(SEED)
     by_code = {r["code"]: r for r in regions}
-    neighbours = _nearest_seats(regions)
+    neighbours = nearest_seats(regions)
     # Skewed towards recent days, as a live feed looks; none younger than 12 minutes.
     ages = sorted((0.2 + DAYS * 24 * rng.random() ** 1.25 for _ in range(COMPLAINTS)), reverse=True)
     channels = _spread(rng, CHANNEL_WEIGHTS, COMPLAINTS, 3)
     categories = _spread(rng, t.CATEGORY_WEIGHTS, COMPLAINTS, 3)
-    region_weights = {code: _BIG_REGIONS.get(code, 1.0) for code in by_code}
+    region_weights = {code: BIG_REGIONS.get(code, 1.0) for code in by_code}
     codes = _spread(rng, region_weights, COMPLAINTS, 1)
     plans: list[Plan] = []
     for i, age in enumerate(ages):

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
+from auth.caller import STAFF
 from auth.policy import can_see_complaint, can_see_tracking_number
 from db import events as events_db
 from domain import lifecycle, sla
@@ -304,7 +305,7 @@ class ComplaintEvent(Node):
     type: ComplaintEventType
     from_status: ComplaintStatus | None
     to_status: ComplaintStatus
-    actor: str
+    stored_actor: strawberry.Private[str]
     note: str | None = strawberry.field(
         description="Follow-up message, resolution, reason or comment, as the event carries."
     )
@@ -331,7 +332,7 @@ class ComplaintEvent(Node):
             type=lifecycle.EventType(row["type"]),
             from_status=lifecycle.Status(row["from_status"]) if row["from_status"] else None,
             to_status=lifecycle.Status(row["to_status"]),
-            actor=row["actor"],
+            stored_actor=row["actor"],
             note=row["note"],
             rating=data.get("rating"),
             sla_clock=sla.SlaClock(data["clock"]) if data.get("clock") else None,
@@ -344,6 +345,15 @@ class ComplaintEvent(Node):
             from_opd_db_id=row["from_opd_id"],
             region_code=row["region_code"],
         )
+
+    @strawberry.field(
+        description='Who acted: "public", "system:sla" (the sweeper), or a member of staff '
+        '("jwt:<sub>", "key:<id>"), whom only staff see by name; others see "staff".'
+    )
+    def actor(self, info: Info) -> str:
+        if info.context.caller.role in STAFF or not self.stored_actor.startswith(("jwt:", "key:")):
+            return self.stored_actor
+        return "staff"
 
     @strawberry.field(
         description="The complaint as it stood when the event was delivered (live) or read "

@@ -156,3 +156,29 @@ async def test_supervisors_and_only_supervisors_read_the_access_log(server: Runn
         assert entries[0]["subject"] == "jwt:operator-budi"
         assert entries[0]["field"] == "reporter"
         assert entries[0]["trackingNumber"] == plain["trackingNumber"]
+
+
+PUBLIC_SUBMIT = """
+mutation { submitComplaint(input: {channel: WEB, text: "Lampu mati", regionCode: "33.74"}) {
+  complaint { trackingNumber } } }
+"""
+TIMELINE = """
+query T($number: String!) { complaint(trackingNumber: $number) { timeline { nodes { actor } } } }
+"""
+
+
+async def test_staff_are_named_in_events_only_to_staff(server: RunningServer) -> None:
+    complaint = await complaint_in(server.http_url, "ASSIGNED")
+    number = {"number": complaint["trackingNumber"]}
+    expected = {
+        None: ["staff", "staff"],
+        token("PARTNER"): ["staff", "staff"],
+        token("SUPERVISOR"): ["jwt:test-operator", "jwt:test-operator"],
+    }
+    for caller, actors in expected.items():
+        body = await gql(server.http_url, TIMELINE, number, token=caller)
+        assert [n["actor"] for n in body["data"]["complaint"]["timeline"]["nodes"]] == actors
+    submitted = await gql(server.http_url, PUBLIC_SUBMIT, token=None)
+    public = submitted["data"]["submitComplaint"]["complaint"]
+    body = await gql(server.http_url, TIMELINE, {"number": public["trackingNumber"]}, token=None)
+    assert [n["actor"] for n in body["data"]["complaint"]["timeline"]["nodes"]] == ["public"]
