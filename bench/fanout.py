@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -27,11 +28,16 @@ import asyncpg
 import httpx
 import websockets
 
+from auth.caller import Role
+from auth.tokens import issue
+from kilas.settings import DEVELOPMENT_JWT_SECRET
+
 SERVER = """
 import sys, uvicorn
 from app import create_app
 from kilas.settings import Settings
-uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level="warning")),
+uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level="warning",
+                                rate_limit=0, max_connections_per_caller=10_000)),
             host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
             ws_per_message_deflate=sys.argv[3] == "on", ws_max_queue=64)
 """
@@ -44,6 +50,12 @@ SUBMIT = (
     'text: "Lampu jalan mati di depan pasar", regionCode: "33.74", categoryCode: "ENERGI"}) '
     "{ errors { code } } }"
 )
+
+
+def operator(subject: str) -> str:
+    """A token the bench server (development secret) takes."""
+    expires = datetime.now(UTC) + timedelta(hours=1)
+    return issue(DEVELOPMENT_JWT_SECRET, subject=subject, role=Role.OPERATOR, expires_at=expires)
 
 
 def rss_kib(pid: int) -> int:
@@ -78,7 +90,9 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
                     compression=compression,
                     max_queue=None,
                 )
-                await ws.send(json.dumps({"type": "connection_init"}))
+                # Each its own operator: connection limits count per caller.
+                await ws.send(json.dumps({"type": "connection_init", "payload": {
+                    "authorization": f"Bearer {operator(f'wall-{i}')}"}}))  # fmt: skip
                 await ws.recv()
                 await ws.send(
                     json.dumps(
@@ -95,6 +109,7 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
                     await client.post(
                         f"http://127.0.0.1:{port}/graphql",
                         json={"query": SUBMIT, "variables": {"n": secrets.token_hex(8)}},
+                        headers={"authorization": f"Bearer {operator('bench')}"},
                     )
                 ).json()
                 assert body["data"]["submitComplaint"]["errors"] == [], body
