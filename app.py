@@ -200,7 +200,13 @@ def create_app(
 ) -> Starlette:
     settings.check()
     clock = clock or SystemClock()
-    limits = QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    limits = QueryLimits(
+        settings.max_query_depth,
+        settings.max_aliases,
+        settings.max_tokens,
+        settings.max_query_cost,
+        settings.default_page_size,
+    )
     rate_limiter = open_rate_limiter(
         settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst
     )

@@ -32,6 +32,10 @@ class QueryLimits:
     depth: int = 12
     aliases: int = 30
     tokens: int = 2000
+    # Objects a query may ask for (guard/cost.py), and the page size a connection without
+    # `first` returns.
+    cost: int = 50_000
+    default_page_size: int = 20
 
     def rules(self) -> list[type[ASTValidationRule]]:
         # Made once per schema: the validation cache is keyed by the rule classes.

@@ -67,6 +67,7 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 2000
+    max_query_cost: int = 50_000
     max_body_bytes: int = 256 * 1024
     max_subscriptions_per_connection: int = 20
     max_connections_per_caller: int = 20
@@ -150,6 +151,7 @@ class Settings:
             max_query_depth=config("KILAS_MAX_QUERY_DEPTH", cast=int, default=d.max_query_depth),
             max_aliases=config("KILAS_MAX_ALIASES", cast=int, default=d.max_aliases),
             max_tokens=config("KILAS_MAX_TOKENS", cast=int, default=d.max_tokens),
+            max_query_cost=config("KILAS_MAX_QUERY_COST", cast=int, default=d.max_query_cost),
             max_body_bytes=config("KILAS_MAX_BODY_BYTES", cast=int, default=d.max_body_bytes),
             max_subscriptions_per_connection=config(
                 "KILAS_MAX_SUBSCRIPTIONS_PER_CONNECTION",
@@ -246,6 +248,7 @@ class Settings:
             "KILAS_MAX_QUERY_DEPTH": (self.max_query_depth, 2),
             "KILAS_MAX_ALIASES": (self.max_aliases, 0),
             "KILAS_MAX_TOKENS": (self.max_tokens, 100),
+            "KILAS_MAX_QUERY_COST": (self.max_query_cost, 100),
             "KILAS_MAX_BODY_BYTES": (self.max_body_bytes, 1024),
             "KILAS_MAX_SUBSCRIPTIONS_PER_CONNECTION": (self.max_subscriptions_per_connection, 1),
             "KILAS_MAX_CONNECTIONS_PER_CALLER": (self.max_connections_per_caller, 1),

@@ -8,6 +8,7 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext
 
+from guard.cost import QueryCost
 from guard.errors import ErrorCodes, MaskUnexpected
 from guard.validation import LimitedParser, NoIntrospection, QueryLimits
 from resolvers import (
@@ -74,6 +75,7 @@ def build_schema(
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(rules),
         RejectNulCharacters,
+        lambda: QueryCost(limits.cost, limits.default_page_size),
         ErrorCodes,
     ]
     if production:
