@@ -12,8 +12,9 @@ assigned to its category's OPD under the SLA policy in force), in every status, 
 events and the SLA marks, escalations and auto-closures the sweeper would have written (see
 bench/_synthetic.py). Rows go in by COPY, in chunks, in one transaction:
 
-- `complaint_counts_track` is disabled for the load (a row trigger would cost an upsert per
-  complaint) and `complaint_counts` is rebuilt with one GROUP BY before it is enabled again;
+- the count triggers (`complaint_counts_track`, `complaint_counts_by_opd_track`) are disabled
+  for the load (a row trigger would cost an upsert per complaint) and their tables rebuilt with
+  one GROUP BY each before they are enabled again;
 - with a superuser, `session_replication_role = replica` also skips the per-row foreign-key
   checks, and one anti-join per foreign key checks the loaded rows afterwards instead;
 - the secondary indexes of both tables are dropped and rebuilt after the load (a sorted build
@@ -44,6 +45,7 @@ from _synthetic import COMPLAINT_COLUMNS, EVENT_COLUMNS, Generator, Reference
 from db.migrate import migrate
 
 TABLES = ("complaints", "complaint_events")
+COUNT_TRIGGERS = ("complaint_counts_track", "complaint_counts_by_opd_track")
 # Foreign keys checked after a load that skipped the per-row checks: (table, column, target).
 FOREIGN_KEYS = (
     ("complaints", "category_code", "categories (code)"),
@@ -183,7 +185,8 @@ async def load(
     superuser = await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
     loaded = {"complaints": 0, "events": 0}
     async with conn.transaction():
-        await conn.execute("ALTER TABLE complaints DISABLE TRIGGER complaint_counts_track")
+        for trigger in COUNT_TRIGGERS:
+            await conn.execute(f"ALTER TABLE complaints DISABLE TRIGGER {trigger}")
         await conn.execute("LOCK TABLE complaint_events IN EXCLUSIVE MODE")
         if superuser:
             await conn.execute("SET LOCAL session_replication_role = replica")
@@ -218,7 +221,7 @@ async def load(
         if superuser:
             async with step("checking the foreign keys of the loaded rows"):
                 await _check_foreign_keys(conn, first_complaint)
-        async with step("rebuilding complaint_counts"):
+        async with step("rebuilding complaint_counts and complaint_counts_by_opd"):
             await conn.execute("DELETE FROM complaint_counts")
             await conn.execute(
                 """
@@ -226,13 +229,25 @@ async def load(
                 SELECT status, region_code, channel, count(*) FROM complaints GROUP BY 1, 2, 3
                 """
             )
-            await conn.execute("ALTER TABLE complaints ENABLE TRIGGER complaint_counts_track")
+            await conn.execute("DELETE FROM complaint_counts_by_opd")
+            await conn.execute(
+                """
+                INSERT INTO complaint_counts_by_opd (opd_id, status, region_code, channel, n)
+                SELECT opd_id, status, region_code, channel, count(*) FROM complaints
+                WHERE opd_id IS NOT NULL GROUP BY 1, 2, 3, 4
+                """
+            )
+            for trigger in COUNT_TRIGGERS:
+                await conn.execute(f"ALTER TABLE complaints ENABLE TRIGGER {trigger}")
         for table in TABLES:
             await conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
             )
     async with step("VACUUM (ANALYZE)"):
-        await conn.execute("VACUUM (ANALYZE) complaints, complaint_events, complaint_counts")
+        await conn.execute(
+            "VACUUM (ANALYZE) complaints, complaint_events, complaint_counts, "
+            "complaint_counts_by_opd"
+        )
     return loaded
 
 

@@ -35,10 +35,11 @@ from _grouped_leaderboard import grouped_leaderboard
 from bulk_load import database, database_arguments
 
 from db import dashboard as dashboard_db
+from db import dashboard_scoped as dashboard_scoped_db
 from db import performance as performance_db
 from db.pool import SERVER_SETTINGS, create_pool
 from domain.clock import ManualClock
-from live.dashboard import compute_dashboard, start_of_day_wib
+from live.dashboard import DashboardScope, compute_dashboard, start_of_day_wib
 
 Query = Callable[[asyncpg.Connection], Awaitable[Any]]
 TARGET_MS = 200.0
@@ -56,8 +57,18 @@ class Case:
     baseline_uses_indexes: bool = False
 
 
-def cases(now: datetime) -> list[Case]:
+def cases(now: datetime, opd_id: int) -> list[Case]:
     today = start_of_day_wib(now)
+
+    async def opd_counts_baseline(conn: asyncpg.Connection) -> Any:
+        return await conn.fetch(
+            "SELECT status, region_code, channel, count(*) AS n FROM complaints "
+            "WHERE opd_id = $1 GROUP BY 1, 2, 3",
+            opd_id,
+        )
+
+    async def opd_counts(conn: asyncpg.Connection) -> Any:
+        return await dashboard_scoped_db.counts(conn, opd_id, None)
 
     async def counts_baseline(conn: asyncpg.Connection) -> Any:
         return await conn.fetch(
@@ -90,6 +101,8 @@ def cases(now: datetime) -> list[Case]:
              counts_baseline, counts, baseline_uses_indexes=True),
         Case("dashboard: breaches open now", "same SQL, no index", breaches, breaches),
         Case("dashboard: today's intake (WIB)", "same SQL, no index", intake, intake),
+        Case("dashboard of one OPD: counts", "GROUP BY over its complaints (indexed)",
+             opd_counts_baseline, opd_counts, baseline_uses_indexes=True),
         Case("dashboard: all of it, one connection", "GROUP BY, no index",
              dashboard(counts_baseline, breaches), dashboard(counts, breaches)),
         *(Case(f"leaderboard, {days} days", "one grouped pass, no index", grouped(days),
@@ -168,23 +181,32 @@ async def profile(conn: asyncpg.Connection, runs: int, warmup: int) -> None:
     )
 
 
-async def dashboard_end_to_end(url: str, now: datetime, runs: int, warmup: int) -> None:
-    """As the app runs it: a pool connection, the three queries and the folding in Python."""
+async def dashboard_end_to_end(
+    url: str, now: datetime, opd_id: int, runs: int, warmup: int
+) -> None:
+    """As the app runs it: a pool connection, the three queries and the folding in Python, for
+    the province, one OPD's office (the biggest OPD) and one region (Kota Semarang)."""
     pool = await create_pool(url, min_size=1, max_size=1)
     clock = ManualClock(now)
+    print()
     try:
-        times = []
-        for i in range(warmup + runs):
-            started = time.perf_counter()
-            await compute_dashboard(pool, clock)
-            if i >= warmup:
-                times.append((time.perf_counter() - started) * 1000)
+        for name, scope in (
+            ("the province", DashboardScope()),
+            ("one OPD", DashboardScope(opd_id=opd_id)),
+            ("one region", DashboardScope(region_code="33.74")),
+        ):
+            times = []
+            for i in range(warmup + runs):
+                started = time.perf_counter()
+                await compute_dashboard(pool, clock, scope)
+                if i >= warmup:
+                    times.append((time.perf_counter() - started) * 1000)
+            print(
+                f"live.dashboard.compute_dashboard on a pool, {name}: median "
+                f"{statistics.median(times):.1f} ms, p95 {percentile(times, 0.95):.1f} ms"
+            )
     finally:
         await pool.close()
-    print(
-        f"\nlive.dashboard.compute_dashboard on a pool: median {statistics.median(times):.1f} ms,"
-        f" p95 {percentile(times, 0.95):.1f} ms"
-    )
 
 
 async def run(url: str, runs: int, warmup: int, plans: bool) -> None:
@@ -192,19 +214,24 @@ async def run(url: str, runs: int, warmup: int, plans: bool) -> None:
     unindexed = await asyncpg.connect(url, server_settings=NO_INDEXES)
     try:
         now: datetime = await conn.fetchval("SELECT now()")
+        # The OPD holding the most complaints: the costliest office wall.
+        opd_id: int = await conn.fetchval(
+            "SELECT opd_id FROM complaints WHERE opd_id IS NOT NULL "
+            "GROUP BY opd_id ORDER BY count(*) DESC LIMIT 1"
+        )
         await profile(conn, runs, warmup)
         print(
             "| query | baseline | baseline median | p95 | Kilas median | p95 | Kilas < 200 ms |\n"
             "| --- | --- | --- | --- | --- | --- | --- |"
         )
-        for case in cases(now):
+        for case in cases(now, opd_id):
             other = conn if case.baseline_uses_indexes else unindexed
             result = await compare((other, case.baseline), (conn, case.kilas), runs, warmup)
             print(f"| {case.name} | {case.baseline_name} | {result} |", flush=True)
-        await dashboard_end_to_end(url, now, runs, warmup)
+        await dashboard_end_to_end(url, now, opd_id, runs, warmup)
         print(load_average())
         if plans:
-            for case in cases(now):
+            for case in cases(now, opd_id):
                 await explain(conn, case.name, case.kilas)
     finally:
         for c in (conn, unindexed):

@@ -1,7 +1,7 @@
 """SQL for a dashboard narrowed to one OPD and/or one region: the wall of a unit's own office.
 
-The province-wide dashboard reads counts kept by a trigger (db.dashboard); those have no OPD
-column, so a scope with an OPD counts that OPD's complaints through its (opd_id, status) index."""
+Counts come from tables kept by triggers: `complaint_counts` (0005) for the province or a
+region, `complaint_counts_by_opd` (0008) for an OPD."""
 
 from datetime import datetime
 
@@ -27,9 +27,8 @@ async def counts(
     return list(
         await conn.fetch(
             """
-            SELECT status, region_code, channel, count(*) AS n FROM complaints
-            WHERE opd_id = $1 AND ($2::text IS NULL OR region_code = $2)
-            GROUP BY status, region_code, channel
+            SELECT status, region_code, channel, n FROM complaint_counts_by_opd
+            WHERE opd_id = $1 AND n > 0 AND ($2::text IS NULL OR region_code = $2)
             """,
             opd_id,
             region_code,

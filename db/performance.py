@@ -18,20 +18,19 @@ import asyncpg
 from db.complaints import FILTER_SQL, ComplaintFilter, filter_args
 from db.pool import Connection
 
-# Hours as float8: date_part is float8 where extract() would be numeric, and percentile_cont
-# takes one array of fractions so that each distribution is sorted once.
-_HOURS = "date_part('epoch', {end} - assigned_at) / 3600"
+# `response_hours` and `resolution_hours` are stored with the row (migration 0009); each
+# percentile_cont takes one array of fractions, so that each distribution is sorted once.
 
-_FIGURES_SQL = f"""
+_FIGURES_SQL = """
     figures AS (
-        SELECT u.{{unit_key}} AS key,
+        SELECT u.{unit_key} AS key,
             r.received,
             r.resolved,
             b.backlog,
-            r.response_hours[1] AS median_response_hours,
-            r.response_hours[2] AS p90_response_hours,
-            r.resolution_hours[1] AS median_resolution_hours,
-            r.resolution_hours[2] AS p90_resolution_hours,
+            r.response_percentiles[1] AS median_response_hours,
+            r.response_percentiles[2] AS p90_response_hours,
+            r.resolution_percentiles[1] AS median_resolution_hours,
+            r.resolution_percentiles[2] AS p90_resolution_hours,
             r.responses_decided,
             r.responses_on_time,
             r.responses_on_time::float8 / nullif(r.responses_decided, 0) AS response_sla_share,
@@ -39,14 +38,14 @@ _FIGURES_SQL = f"""
             e.escalations,
             r.average_rating,
             r.ratings
-        FROM {{units}} u
+        FROM {units} u
         CROSS JOIN LATERAL (
             SELECT count(*) AS received,
-                count(resolved_at) AS resolved,
-                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                    ORDER BY {_HOURS.format(end="first_response_at")}) AS response_hours,
-                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
-                    ORDER BY {_HOURS.format(end="resolved_at")}) AS resolution_hours,
+                count(resolution_hours) AS resolved,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY response_hours)
+                    AS response_percentiles,
+                percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY resolution_hours)
+                    AS resolution_percentiles,
                 -- A response clock is decided once answered, or once its deadline has passed.
                 count(*) FILTER (WHERE response_due_at IS NOT NULL
                     AND (first_response_at IS NOT NULL OR response_due_at < $3))
@@ -55,14 +54,14 @@ _FIGURES_SQL = f"""
                 avg(rating)::float8 AS average_rating,
                 count(rating) AS ratings
             FROM complaints c
-            WHERE c.{{key}} = u.{{unit_key}} AND c.assigned_at >= $1 AND c.assigned_at < $2
+            WHERE c.{key} = u.{unit_key} AND c.assigned_at >= $1 AND c.assigned_at < $2
         ) r
-        CROSS JOIN LATERAL ({{backlog}}) b
+        CROSS JOIN LATERAL ({backlog}) b
         CROSS JOIN LATERAL (
             SELECT count(*) FILTER (WHERE type = 'SLA_BREACHED') AS breaches,
                 count(*) FILTER (WHERE type = 'ESCALATED') AS escalations
             FROM complaint_events e
-            WHERE e.{{key}} = u.{{unit_key}} AND e.type IN ('SLA_BREACHED', 'ESCALATED')
+            WHERE e.{key} = u.{unit_key} AND e.type IN ('SLA_BREACHED', 'ESCALATED')
                 AND e.occurred_at >= $1 AND e.occurred_at < $2
         ) e
     )

@@ -117,6 +117,16 @@ async def test_complaint_counts_equal_a_recount(loaded: Loaded) -> None:
         "SELECT status, region_code, channel, count(*) AS n FROM complaints GROUP BY 1, 2, 3",
     )
     assert sorted(map(tuple, kept)) == sorted(map(tuple, recount))
+    kept_by_opd = await fetch(
+        loaded.url,
+        "SELECT opd_id, status, region_code, channel, n FROM complaint_counts_by_opd WHERE n > 0",
+    )
+    recount_by_opd = await fetch(
+        loaded.url,
+        "SELECT opd_id, status, region_code, channel, count(*) AS n FROM complaints "
+        "WHERE opd_id IS NOT NULL GROUP BY 1, 2, 3, 4",
+    )
+    assert sorted(map(tuple, kept_by_opd)) == sorted(map(tuple, recount_by_opd))
 
 
 async def test_every_history_starts_with_submission_counts_versions_and_replays_to_the_row(

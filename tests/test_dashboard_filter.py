@@ -3,6 +3,8 @@ once over HTTP and live over a real WebSocket."""
 
 import asyncio
 
+import asyncpg
+
 from tests import ops
 from tests.wire import RunningServer, WsClient, gql, gql_data, start_server
 
@@ -84,3 +86,33 @@ async def test_the_live_dashboard_of_a_region_moves_only_with_its_complaints(
 
         assert by_status(await last("kudus")) == {"RECEIVED": 1}
         assert by_status(await last("all")) == {"RECEIVED": 2}
+
+
+async def test_the_per_opd_counts_follow_every_change_of_holder_and_status(
+    server: RunningServer, pool: asyncpg.Pool
+) -> None:
+    async def agree() -> None:
+        kept = await pool.fetch(
+            "SELECT opd_id, status, region_code, channel, n FROM complaint_counts_by_opd "
+            "WHERE n > 0 ORDER BY 1, 2, 3, 4"
+        )
+        recount = await pool.fetch(
+            "SELECT opd_id, status, region_code, channel, count(*) AS n FROM complaints "
+            "WHERE opd_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        )
+        assert list(map(tuple, kept)) == list(map(tuple, recount))
+
+    url = server.http_url
+    complaint = (await ops.submit(url))["complaint"]
+    await agree()
+    await ops.act_ok(url, "assignComplaint", complaintId=complaint["id"])
+    await agree()
+    dinkes = await opd_id(url, "dinkes")
+    await ops.act_ok(url, "reassignComplaint", complaintId=complaint["id"], opdId=dinkes,
+                     reason="Salah disposisi")  # fmt: skip
+    await agree()
+    await ops.act_ok(url, "recordFollowUp", complaintId=complaint["id"], message="Ditinjau.")
+    await ops.act_ok(url, "resolveComplaint", complaintId=complaint["id"], resolution="Beres.")
+    await agree()
+    rows = await pool.fetch("SELECT opd_id, status, n FROM complaint_counts_by_opd WHERE n > 0")
+    assert [(r["status"], r["n"]) for r in rows] == [("RESOLVED", 1)]
