@@ -206,6 +206,7 @@ def create_app(
         settings.max_tokens,
         settings.max_query_cost,
         settings.default_page_size,
+        settings.max_page_size,
     )
     rate_limiter = open_rate_limiter(
         settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst

@@ -29,9 +29,10 @@ from strawberry.extensions import SchemaExtension
 
 from guard.validation import too_complex
 
-# What a list without a `first` argument is taken to hold: the regions (35), an OPD's social
-# accounts, a programme's work items, a work item's linked complaints.
-LIST_ESTIMATE = 50
+# What a list without a `first` argument is taken to hold. Such lists hold what staff made (an
+# OPD's social accounts, a programme's work items, a work item's linked complaints, the 35
+# regions), not what a caller asks for: the fan-out a caller controls is `first`.
+LIST_ESTIMATE = 10
 
 
 def _is_list(type_: GraphQLOutputType) -> bool:
@@ -47,24 +48,31 @@ class _Estimate:
         fragments: Mapping[str, FragmentDefinitionNode],
         variables: Mapping[str, Any],
         default_page_size: int,
+        largest_page: int,
         cap: int,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.default_page_size = default_page_size
+        self.largest_page = largest_page
         self.cap = cap
 
     def _first(self, node: FieldNode) -> int | None:
+        """The page asked for, within what a field can serve: a `first` beyond it is refused by
+        the field itself, with a message that says which sizes are allowed."""
         for argument in node.arguments or ():
             if argument.name.value != "first":
                 continue
             value = argument.value
+            given: object = None
             if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
+                given = int(value.value)
+            elif isinstance(value, VariableNode):
                 given = self.variables.get(value.name.value)
-                return given if isinstance(given, int) and not isinstance(given, bool) else None
+            if isinstance(given, int) and not isinstance(given, bool):
+                return max(1, min(given, self.largest_page))
+            return None
         return None
 
     def _fields(
@@ -126,9 +134,10 @@ class QueryCost(SchemaExtension):
     """Refuses, before execution, an operation estimated to ask for more than `max_cost`
     objects (QUERY_TOO_COMPLEX, limit "cost")."""
 
-    def __init__(self, max_cost: int, default_page_size: int) -> None:
+    def __init__(self, max_cost: int, default_page_size: int, largest_page: int) -> None:
         self.max_cost = max_cost
         self.default_page_size = default_page_size
+        self.largest_page = largest_page
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
@@ -141,7 +150,12 @@ class QueryCost(SchemaExtension):
                 if isinstance(d, FragmentDefinitionNode)
             }
             estimate = _Estimate(
-                schema, fragments, context.variables or {}, self.default_page_size, self.max_cost
+                schema,
+                fragments,
+                context.variables or {},
+                self.default_page_size,
+                self.largest_page,
+                self.max_cost,
             )
             for operation in document.definitions:
                 if not isinstance(operation, OperationDefinitionNode):

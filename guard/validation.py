@@ -36,6 +36,7 @@ class QueryLimits:
     # `first` returns.
     cost: int = 50_000
     default_page_size: int = 20
+    max_page_size: int = 100
 
     def rules(self) -> list[type[ASTValidationRule]]:
         # Made once per schema: the validation cache is keyed by the rule classes.

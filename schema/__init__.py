@@ -20,7 +20,7 @@ from resolvers import (
     queries,
     subscriptions,
 )
-from schema.complaints import Complaint, ComplaintEvent
+from schema.complaints import MAX_TIMELINE_PAGE, Complaint, ComplaintEvent
 from schema.extensions import RejectNulCharacters
 from schema.programmes import Programme, WorkItem
 from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
@@ -75,7 +75,11 @@ def build_schema(
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(rules),
         RejectNulCharacters,
-        lambda: QueryCost(limits.cost, limits.default_page_size),
+        lambda: QueryCost(
+            limits.cost,
+            limits.default_page_size,
+            largest_page=max(limits.max_page_size, MAX_TIMELINE_PAGE),
+        ),
         ErrorCodes,
     ]
     if production:

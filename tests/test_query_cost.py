@@ -39,16 +39,23 @@ async def test_a_query_asking_for_millions_of_objects_is_refused_before_it_runs(
 async def test_lists_without_first_count_as_default_pages_and_fragments_count_where_spread(
     server: RunningServer,
 ) -> None:
-    # complaints (20 by default) × linked work item × its linked complaints (estimated 50) ×
-    # 5 events each, 5 fields under them: about 26,000 for one spread, 52,000 for both.
+    # complaints (20 by default) × linked work item × its linked complaints (estimated 10) ×
+    # 30 events each, 5 fields under them: about 30,000 for one spread, 61,000 for both.
     query = """
-    fragment Deep on Complaint { workItem { linkedComplaints { timeline(first: 5) { nodes {
+    fragment Deep on Complaint { workItem { linkedComplaints { timeline(first: 30) { nodes {
       cursor type actor } } } } }
     { complaints { nodes { ...Deep } } more: complaints { nodes { ...Deep } } }
     """
     refused(await gql(server.http_url, query))
     single = query.replace(" more: complaints { nodes { ...Deep } }", "")
     assert "errors" not in await gql(server.http_url, single)
+
+
+async def test_a_page_too_large_gets_the_fields_own_error_not_the_cost_limit(
+    server: RunningServer,
+) -> None:
+    body = await gql(server.http_url, "{ complaints(first: 10000) { nodes { id } } }")
+    assert body["errors"][0]["extensions"] == {"code": "INVALID_INPUT", "field": "first"}
 
 
 async def test_ordinary_queries_and_introspection_are_well_within_the_limit(
@@ -60,6 +67,8 @@ async def test_ordinary_queries_and_introspection_are_well_within_the_limit(
         "{ regions { code name openComplaints seatLocation { lat lon } } opds { shortName } }",
         '{ programme(code: "JALAN-CANTIK-2026") { workItems { name progressPct '
         "linkedComplaints { status } } } }",
+        "{ programmes(first: 20) { nodes { code owner { name } workItems { name "
+        "linkedComplaints { id status } } } } }",
         "{ __schema { types { name fields { name args { name type { name ofType { name } } } "
         "type { name ofType { name ofType { name } } } } } } }",
     ):
