@@ -138,6 +138,14 @@ async def fresh_database(admin_url: str) -> str:
     return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
 
+async def drop_database(admin_url: str, url: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute(f"DROP DATABASE IF EXISTS {urlsplit(url).path.lstrip('/')} WITH (FORCE)")
+    finally:
+        await conn.close()
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=300)
@@ -156,7 +164,10 @@ async def main() -> None:
     try:
         for deflate in ("on", "off"):
             url = await fresh_database(admin_url)
-            result = await run(url, deflate, args.subscribers, args.events, args.port)
+            try:
+                result = await run(url, deflate, args.subscribers, args.events, args.port)
+            finally:
+                await drop_database(admin_url, url)
             label = "baseline (uvicorn default)" if deflate == "on" else "kilas"
             print(f"{label:28} {json.dumps(result)}", flush=True)
     finally:
