@@ -22,8 +22,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.authenticator import AuthenticationError, Authenticator
-from auth.caller import Role, public
-from auth.middleware import CALLER_KEY, AuthMiddleware, RefuseUnauthenticated, client_address
+from auth.caller import Role, caller_of, client_address
+from auth.middleware import AuthMiddleware, RefuseUnauthenticated
 from auth.tokens import JwtVerifier, issue
 from db import performance as performance_db
 from db.embedded import EmbeddedPostgres
@@ -80,7 +80,7 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         assert self.state is not None, "Kilas is not started"
         # An HTTP request's caller comes from AuthMiddleware; a socket's, from connection_init.
-        caller = request.scope.get(CALLER_KEY) or public(client_address(request.scope))
+        caller = caller_of(request.scope)
         return Context(
             pool=self.state.pool,
             bus=self.state.bus,

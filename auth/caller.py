@@ -4,6 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from starlette.types import Scope
+
+# Where AuthMiddleware puts the caller of an HTTP request.
+CALLER_KEY = "kilas.caller"
+
 
 class Role(Enum):
     PUBLIC = "PUBLIC"
@@ -47,3 +52,15 @@ class Caller:
 
 def public(address: str = "") -> Caller:
     return Caller(role=Role.PUBLIC, subject="public", address=address)
+
+
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def caller_of(scope: Scope) -> Caller:
+    """The caller AuthMiddleware established, or the public at the client's address (a
+    WebSocket before its connection_init)."""
+    caller: Caller | None = scope.get(CALLER_KEY)
+    return caller if caller is not None else public(client_address(scope))

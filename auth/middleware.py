@@ -5,24 +5,13 @@ authenticate in `connection_init` instead."""
 
 import json
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from auth.authenticator import AuthenticationError, Authenticator
+from auth.caller import CALLER_KEY, client_address
 
-CALLER_KEY = "kilas.caller"
 AUTH_ERROR_KEY = "kilas.auth_error"
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
-
-
-def client_address(scope: Scope) -> str:
-    client = scope.get("client")
-    return str(client[0]) if client else ""
 
 
 class AuthMiddleware:
@@ -38,7 +27,7 @@ class AuthMiddleware:
         authenticator: Authenticator = kilas.authenticator
         try:
             scope[CALLER_KEY] = await authenticator.authenticate(
-                _header(scope, b"authorization"), client_address(scope)
+                Headers(scope=scope).get("authorization"), client_address(scope)
             )
         except AuthenticationError as error:
             # Answered by RefuseUnauthenticated, after the rate limit has counted the attempt

@@ -39,6 +39,14 @@ ADMIN_ONLY = frozenset({Role.ADMIN})
 SUPERVISION = frozenset({Role.SUPERVISOR})
 
 
+def role_refusal(caller: Caller, roles: frozenset[Role], what: str) -> str | None:
+    """Why `caller` may not do `what`, which needs one of `roles`, or None."""
+    if caller.role in roles:
+        return None
+    allowed = ", ".join(sorted(r.value for r in roles))
+    return f"{what} needs one of the roles {allowed} (the caller is {caller.role.value})"
+
+
 def in_partner_scope(caller: Caller, row: Row) -> bool:
     return (caller.opd_id is None or row["opd_id"] == caller.opd_id) and (
         caller.region_code is None or row["region_code"] == caller.region_code
@@ -95,9 +103,9 @@ def complaint_action_refusal(
         if tracking_number.strip().upper() != row["tracking_number"]:
             return "the trackingNumber does not match this complaint"
         return None
-    if caller.role not in roles:
-        allowed = ", ".join(sorted(r.value for r in roles))
-        return f"{action} needs one of the roles {allowed} (the caller is {caller.role.value})"
+    refusal = role_refusal(caller, roles, action)
+    if refusal is not None:
+        return refusal
     if caller.role is Role.OPD_OFFICER and row["opd_id"] != caller.opd_id:
         return f"{action}: this complaint is not held by the caller's OPD"
     return None

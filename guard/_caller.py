@@ -1,13 +1,12 @@
 from starlette.types import Scope
 
+from auth.caller import caller_of
+
 
 def caller_key(scope: Scope, caller: object = None) -> str:
-    """Whom a limit counts: the caller's `key` (see auth.caller.Caller) when authentication has
-    established one (`scope["kilas.caller"]`, or the one given), else the client's address."""
-    if caller is None:
-        caller = scope.get("kilas.caller")
+    """Whom a limit counts (auth.caller.Caller.key): the caller given, else the one
+    authentication established for the scope, else the public at the client's address."""
     key = getattr(caller, "key", None)
     if isinstance(key, str) and key:
         return key
-    client = scope.get("client")
-    return f"public:{client[0] if client else 'unknown'}"
+    return caller_of(scope).key

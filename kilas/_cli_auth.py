@@ -6,12 +6,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from auth import key_admin
 from auth.caller import Role
 from auth.tokens import issue
 from domain.errors import DomainError
 from kilas.settings import Settings
 
-KEY_ROLES = [r.value for r in Role if r is not Role.PUBLIC]
+KEY_ROLES = [r.value for r in Role if r in key_admin.KEY_ROLES]
 
 
 class CommandError(Exception):

@@ -7,6 +7,7 @@ from db import access_log as access_log_db
 from domain.errors import invalid
 from resolvers.context import Info
 from resolvers.permissions import require
+from resolvers.queries import page_size
 from schema.access_log import PersonalDataAccess
 from schema.ids import decode_id
 
@@ -23,9 +24,7 @@ async def personal_data_access(
     after: str | None = None,
 ) -> list[PersonalDataAccess]:
     require(info, SUPERVISION, "personalDataAccess")
-    limit = info.context.settings.max_page_size
-    if not 1 <= first <= limit:
-        raise invalid("first", f"first must be between 1 and {limit}")
+    limit = page_size(info, first)
     after_id = None
     if after is not None:
         if not after.isdigit() or len(after) > 18:
@@ -39,7 +38,7 @@ async def personal_data_access(
             else None,
             subject=subject,
             after_id=after_id,
-            limit=first,
+            limit=limit,
         )
     return [PersonalDataAccess.from_row(row) for row in rows]
 

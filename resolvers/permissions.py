@@ -8,7 +8,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from auth.caller import Caller, Role
-from auth.policy import can_read_personal_data
+from auth.policy import can_read_personal_data, role_refusal
 from db import access_log as access_log_db
 from domain.errors import forbidden
 from resolvers.context import Context, Info
@@ -16,11 +16,9 @@ from resolvers.context import Context, Info
 
 def require(info: Info, roles: frozenset[Role], what: str) -> Caller:
     caller = info.context.caller
-    if caller.role not in roles:
-        allowed = ", ".join(sorted(r.value for r in roles))
-        raise forbidden(
-            f"{what} needs one of the roles {allowed} (the caller is {caller.role.value})"
-        )
+    refusal = role_refusal(caller, roles, what)
+    if refusal is not None:
+        raise forbidden(refusal)
     return caller
 
 

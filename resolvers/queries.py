@@ -40,7 +40,7 @@ from schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, Wor
 from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
 
-def _page_size(info: Info, first: int | None) -> int:
+def page_size(info: Info, first: int | None) -> int:
     limit = info.context.settings.max_page_size
     size = info.context.settings.default_page_size if first is None else first
     if not 1 <= size <= limit:
@@ -85,7 +85,7 @@ async def complaints(
     first: int | None = None,
     after: str | None = None,
 ) -> ComplaintConnection:
-    size = _page_size(info, first)
+    size = page_size(info, first)
     where = complaint_filter(filter, info.context.caller)
     cursor = decode_keyset_cursor(after, order_by.value) if after is not None else None
     column, _ = complaints_db.ORDERINGS[order_by.value]
@@ -134,7 +134,7 @@ async def complaint(info: Info, tracking_number: str) -> Complaint | None:
 async def complaint_events(
     info: Info, first: int | None = None, after: str | None = None
 ) -> ComplaintEventConnection:
-    size = _page_size(info, first)
+    size = page_size(info, first)
     start = decode_event_cursor(after) if after is not None else 0
     async with info.context.pool.acquire() as conn:
         rows = await events_db.events_after(conn, start, size + 1, visibility(info.context.caller))
@@ -185,7 +185,7 @@ async def programmes(
     first: int | None = None,
     after: str | None = None,
 ) -> ProgrammeConnection:
-    size = _page_size(info, first)
+    size = page_size(info, first)
     f = filter or inputs.ProgrammeFilter()
     after_id = decode_id(after, "Programme", "after") if after is not None else None
     async with info.context.pool.acquire() as conn:

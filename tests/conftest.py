@@ -3,6 +3,7 @@ KILAS_TEST_DATABASE_URL. The schema is migrated once into a template database, a
 gets a fresh clone of it (CREATE DATABASE … TEMPLATE is fast)."""
 
 import asyncio
+import contextlib
 import os
 import secrets
 import tempfile
@@ -81,9 +82,9 @@ async def empty_database_url(pg_url: str) -> AsyncIterator[str]:
         await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-@pytest.fixture
-async def database_url(pg_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for this test alone."""
+@contextlib.asynccontextmanager
+async def template_clone(pg_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh clone of the migrated template, dropped afterwards."""
     name = f"kilas_t_{secrets.token_hex(4)}"
     template = urlsplit(template_url).path.lstrip("/")
     await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}")
@@ -91,6 +92,13 @@ async def database_url(pg_url: str, template_url: str) -> AsyncIterator[str]:
         yield with_database(pg_url, name)
     finally:
         await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+async def database_url(pg_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    async with template_clone(pg_url, template_url) as url:
+        yield url
 
 
 @pytest.fixture

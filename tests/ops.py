@@ -34,10 +34,10 @@ MUTATION_INPUTS = {
 }
 
 
-def mutation(name: str) -> str:
+def mutation(name: str, payload: str = PAYLOAD) -> str:
     return f"""
 mutation Act($input: {MUTATION_INPUTS[name]}!) {{
-  {name}(input: $input) {{ {PAYLOAD} }}
+  {name}(input: $input) {{ {payload} }}
 }}
 """
 

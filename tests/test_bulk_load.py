@@ -22,7 +22,7 @@ from db.pool import connect, create_pool
 from domain import workflow
 from domain.lifecycle import SYSTEM_EVENTS, ComplaintState, Status, next_status, replay
 from domain.sla import SlaRules, next_mark
-from tests.conftest import with_database
+from tests.conftest import _admin, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLAINTS = 2000
@@ -39,14 +39,6 @@ class Loaded:
     url: str
     stdout: str
     stderr: str
-
-
-async def _admin(pg_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="module")

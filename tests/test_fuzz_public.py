@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from db.pool import create_pool
 from schema.ids import to_global_id
+from tests import ops
 from tests._api_helpers import dump
-from tests.ops import MUTATION_INPUTS, complaint_input
+from tests.ops import complaint_input
 from tests.wire import RunningServer, gql_data, start_server
 
 # What a public client would select: nothing it may not read, so that any error is a refusal.
@@ -32,11 +33,7 @@ mutation Submit($input: SubmitComplaintInput!) {
 
 
 def mutation(name: str) -> str:
-    return f"""
-mutation Act($input: {MUTATION_INPUTS[name]}!) {{
-  {name}(input: $input) {{ complaint {{ id status version }} errors {{ code message field }} }}
-}}
-"""
+    return ops.mutation(name, "complaint { id status version } errors { code message field }")
 
 
 CHANNELS = ["X", "INSTAGRAM", "WHATSAPP", "SMS", "WEB", "HOTLINE", "NATIONAL"]

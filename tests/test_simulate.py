@@ -4,19 +4,17 @@ else moves a complaint first or the server is away, stops clearly without a cred
 inside `kilas serve --simulate`."""
 
 import asyncio
-import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from kilas._simulate_api import Api
 from kilas.simulate import SimulationStopped, Simulator, simulate
 from tests import ops
-from tests.conftest import _admin, with_database
+from tests.conftest import template_clone
 from tests.wire import RunningServer, free_port, gql_data, http_client, start_server, token
 
 EVENTS = """
@@ -54,13 +52,8 @@ def serve(database_url: str, **overrides: Any) -> AbstractAsyncContextManager[Ru
 
 @pytest.fixture
 async def another_database_url(pg_url: str, template_url: str) -> AsyncIterator[str]:
-    name = f"kilas_t_{secrets.token_hex(4)}"
-    template = urlsplit(template_url).path.lstrip("/")
-    await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}")
-    try:
-        yield with_database(pg_url, name)
-    finally:
-        await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    async with template_clone(pg_url, template_url) as url:
+        yield url
 
 
 async def jalan_cantik(url: str) -> None:
