@@ -21,29 +21,29 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from auth.authenticator import AuthenticationError, Authenticator
-from auth.caller import Role, caller_of, client_address
-from auth.middleware import AuthMiddleware, RefuseUnauthenticated
-from auth.tokens import JwtVerifier, issue
-from db import performance as performance_db
-from db.embedded import EmbeddedPostgres
-from db.migrate import migrate
-from db.pool import QueryLogger, connect, create_pool
-from domain.clock import Clock, SystemClock
-from guard.body import BodySizeLimit
-from guard.ratelimit import RateLimit, open_rate_limiter
-from guard.sockets import SocketGuard
-from guard.validation import QueryLimits
-from guard.view import GuardedGraphQL
+from kilas.auth.authenticator import AuthenticationError, Authenticator
+from kilas.auth.caller import Role, caller_of, client_address
+from kilas.auth.middleware import AuthMiddleware, RefuseUnauthenticated
+from kilas.auth.tokens import JwtVerifier, issue
+from kilas.db import performance as performance_db
+from kilas.db.embedded import EmbeddedPostgres
+from kilas.db.migrate import migrate
+from kilas.db.pool import QueryLogger, connect, create_pool
+from kilas.domain.clock import Clock, SystemClock
+from kilas.guard.body import BodySizeLimit
+from kilas.guard.ratelimit import RateLimit, open_rate_limiter
+from kilas.guard.sockets import SocketGuard
+from kilas.guard.validation import QueryLimits
+from kilas.guard.view import GuardedGraphQL
+from kilas.live.bus import EventBus
+from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboard
+from kilas.live.feeds import LiveFeeds
+from kilas.live.hub import EventHub
+from kilas.live.sweeper import SlaSweeper
+from kilas.resolvers import export
+from kilas.resolvers.context import Context
+from kilas.schema import build_schema
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
-from live.bus import EventBus
-from live.dashboard import DashboardData, DashboardScope, compute_dashboard
-from live.feeds import LiveFeeds
-from live.hub import EventHub
-from live.sweeper import SlaSweeper
-from resolvers import export
-from resolvers.context import Context
-from schema import build_schema
 
 log = logging.getLogger("kilas")
 # The wall screen: plain HTML, CSS and ES modules, served from here so an offline command

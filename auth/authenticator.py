@@ -8,11 +8,11 @@ from datetime import datetime
 
 import asyncpg
 
-from auth import api_keys
-from auth.caller import Caller, Role, public
-from auth.tokens import JwtVerifier, TokenError, caller_from_claims
-from db import api_keys as api_keys_db
-from domain.clock import Clock
+from kilas.auth import api_keys
+from kilas.auth.caller import Caller, Role, public
+from kilas.auth.tokens import JwtVerifier, TokenError, caller_from_claims
+from kilas.db import api_keys as api_keys_db
+from kilas.domain.clock import Clock
 
 # How long a verified API key is trusted without asking the database again: a revoked key stops
 # working within this many seconds on every instance.

@@ -4,11 +4,11 @@ from datetime import datetime
 
 import asyncpg
 
-from auth import api_keys
-from auth.caller import Role
-from db import api_keys as api_keys_db
-from db.pool import Connection
-from domain.errors import invalid, not_found
+from kilas.auth import api_keys
+from kilas.auth.caller import Role
+from kilas.db import api_keys as api_keys_db
+from kilas.db.pool import Connection
+from kilas.domain.errors import invalid, not_found
 
 KEY_ROLES = frozenset(r for r in Role if r is not Role.PUBLIC)
 

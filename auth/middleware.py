@@ -8,8 +8,8 @@ import json
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from auth.authenticator import AuthenticationError, Authenticator
-from auth.caller import CALLER_KEY, client_address
+from kilas.auth.authenticator import AuthenticationError, Authenticator
+from kilas.auth.caller import CALLER_KEY, client_address
 
 AUTH_ERROR_KEY = "kilas.auth_error"
 

@@ -5,8 +5,8 @@ SQL for lists."""
 
 from typing import Any, Protocol
 
-from auth.caller import Caller, Role
-from db.complaints import Visibility
+from kilas.auth.caller import Caller, Role
+from kilas.db.complaints import Visibility
 
 
 class Row(Protocol):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import jwt
 
-from auth.caller import Caller, Role
+from kilas.auth.caller import Caller, Role
 
 # Clock skew between the token issuer and Kilas that is still accepted.
 LEEWAY_SECONDS = 30

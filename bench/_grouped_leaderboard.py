@@ -6,7 +6,7 @@ from datetime import datetime
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 # Hours as float8: date_part is float8 where extract() would be numeric, and percentile_cont
 # takes one array of fractions so that each distribution is sorted once.

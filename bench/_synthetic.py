@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
 
-from domain.sla import ESCALATION_TARGETS, SWEEPER_ACTOR, SlaRules
 from kilas import _demo_texts as t
 from kilas.demo import CHANNEL_WEIGHTS
+from kilas.domain.sla import ESCALATION_TARGETS, SWEEPER_ACTOR, SlaRules
 
 COMPLAINT_COLUMNS = (
     "id", "tracking_number", "channel", "external_ref", "reporter_name", "reporter_contact",

@@ -42,7 +42,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from _synthetic import COMPLAINT_COLUMNS, EVENT_COLUMNS, Generator, Reference
 
-from db.migrate import migrate
+from kilas.db.migrate import migrate
 
 TABLES = ("complaints", "complaint_events")
 COUNT_TRIGGERS = ("complaint_counts_track", "complaint_counts_by_opd_track")
@@ -257,7 +257,7 @@ async def database(database_url: str | None, data_dir: Path, name: str) -> Async
     the database `name` of the embedded server in `data_dir` (running until the block ends)."""
     embedded = None
     if database_url is None:
-        from db.embedded import EmbeddedPostgres
+        from kilas.db.embedded import EmbeddedPostgres
 
         data_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(data_dir, 0o755)  # the server's system user must reach its data directory

@@ -28,13 +28,13 @@ import asyncpg
 import httpx
 import websockets
 
-from auth.caller import Role
-from auth.tokens import issue
+from kilas.auth.caller import Role
+from kilas.auth.tokens import issue
 from kilas.settings import DEVELOPMENT_JWT_SECRET
 
 SERVER = """
 import sys, uvicorn
-from app import create_app
+from kilas.app import create_app
 from kilas.settings import Settings
 uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level="warning",
                                 rate_limit=0, max_connections_per_caller=10_000)),
@@ -155,7 +155,7 @@ async def main() -> None:
     admin_url = os.environ.get("KILAS_BENCH_DATABASE_URL")
     embedded = None
     if admin_url is None:
-        from db.embedded import EmbeddedPostgres
+        from kilas.db.embedded import EmbeddedPostgres
 
         tmp = tempfile.mkdtemp(prefix="kilas-bench-")
         os.chmod(tmp, 0o755)

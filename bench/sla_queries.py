@@ -34,12 +34,12 @@ import asyncpg
 from _grouped_leaderboard import grouped_leaderboard
 from bulk_load import database, database_arguments
 
-from db import dashboard as dashboard_db
-from db import dashboard_scoped as dashboard_scoped_db
-from db import performance as performance_db
-from db.pool import SERVER_SETTINGS, create_pool
-from domain.clock import ManualClock
-from live.dashboard import DashboardScope, compute_dashboard, start_of_day_wib
+from kilas.db import dashboard as dashboard_db
+from kilas.db import dashboard_scoped as dashboard_scoped_db
+from kilas.db import performance as performance_db
+from kilas.db.pool import SERVER_SETTINGS, create_pool
+from kilas.domain.clock import ManualClock
+from kilas.live.dashboard import DashboardScope, compute_dashboard, start_of_day_wib
 
 Query = Callable[[asyncpg.Connection], Awaitable[Any]]
 TARGET_MS = 200.0

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 
 async def record_reads(

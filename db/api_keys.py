@@ -4,7 +4,7 @@ from datetime import datetime
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 _COLUMNS = """k.id, k.prefix, k.name, k.role, k.opd_id, o.slug AS opd_slug, k.region_code,
     k.created_at, k.expires_at, k.revoked_at, k.last_used_at"""

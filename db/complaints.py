@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 COMPLAINT_COLUMNS = """
     id, tracking_number, channel, external_ref, reporter_name, reporter_contact, reporter_handle,

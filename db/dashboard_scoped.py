@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 
 async def counts(

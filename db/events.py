@@ -5,8 +5,8 @@ from typing import Any
 
 import asyncpg
 
-from db.complaints import Visibility, visible_sql
-from db.pool import Connection
+from kilas.db.complaints import Visibility, visible_sql
+from kilas.db.pool import Connection
 
 # Every writer of complaint_events takes this transaction-level lock right before its insert and
 # holds it to commit, so event ids are handed out in commit order (see the table's comment).

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import asyncpg
 
-from db.complaints import FILTER_SQL, ComplaintFilter, filter_args
-from db.pool import Connection
+from kilas.db.complaints import FILTER_SQL, ComplaintFilter, filter_args
+from kilas.db.pool import Connection
 
 # `response_hours` and `resolution_hours` are stored with the row (migration 0009); each
 # percentile_cont takes one array of fractions, so that each distribution is sorted once.

@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 PROGRAMME_COLUMNS = """
     id, code, name, description, owner_opd_id, fiscal_year, budget_idr, realisation_idr, target,

@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 OPD_COLUMNS = "id, slug, short_name, name, kind, head_name, head_title, created_at, updated_at"
 SOCIAL_COLUMNS = "id, opd_id, platform, handle, verified, created_at"

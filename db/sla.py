@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 # Each branch reads one partial index of migration 0005, so the cost follows the open backlog,
 # not the whole table. The sweeper re-checks every candidate under its row lock.

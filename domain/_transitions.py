@@ -9,12 +9,12 @@ from typing import Any
 
 import asyncpg
 
-from db import complaints as complaints_db
-from db import events as events_db
-from db.pool import Connection
-from domain.errors import DomainError, ErrorCode, not_found
-from domain.lifecycle import EventType, InvalidTransition, Status, next_status
-from domain.sla import SWEEPER_ACTOR, Mark, SlaRules, next_mark
+from kilas.db import complaints as complaints_db
+from kilas.db import events as events_db
+from kilas.db.pool import Connection
+from kilas.domain.errors import DomainError, ErrorCode, not_found
+from kilas.domain.lifecycle import EventType, InvalidTransition, Status, next_status
+from kilas.domain.sla import SWEEPER_ACTOR, Mark, SlaRules, next_mark
 
 # Clock marks a person's command settles first; closing for quiet is the sweeper's alone (a
 # reporter who confirms late still confirms).

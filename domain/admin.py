@@ -7,10 +7,10 @@ from typing import Any
 
 import asyncpg
 
-from db import programmes as programmes_db
-from db import reference as reference_db
-from db.pool import Connection
-from domain.errors import DomainError, ErrorCode, invalid, not_found
+from kilas.db import programmes as programmes_db
+from kilas.db import reference as reference_db
+from kilas.db.pool import Connection
+from kilas.domain.errors import DomainError, ErrorCode, invalid, not_found
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
 _PROGRAMME_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{1,39}")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from domain.lifecycle import EventType, Status
+from kilas.domain.lifecycle import EventType, Status
 
 SWEEPER_ACTOR = "system:sla"
 

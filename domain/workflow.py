@@ -8,11 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from db import complaints as complaints_db
-from db import programmes as programmes_db
-from db import reference as reference_db
-from db.pool import Connection
-from domain._transitions import (
+from kilas.db import complaints as complaints_db
+from kilas.db import programmes as programmes_db
+from kilas.db import reference as reference_db
+from kilas.db.pool import Connection
+from kilas.domain._transitions import (
     Outcome,
     append,
     apply_system_event,
@@ -22,9 +22,9 @@ from domain._transitions import (
     record_next_mark,
     transition,
 )
-from domain.errors import invalid, not_found
-from domain.lifecycle import EventType, RejectionReason
-from domain.sla import SlaRules
+from kilas.domain.errors import invalid, not_found
+from kilas.domain.lifecycle import EventType, RejectionReason
+from kilas.domain.sla import SlaRules
 
 # Re-exported: the sweeper and the API know the commands by this module.
 __all__ = ["Outcome", "apply_system_event", "record_next_mark"]

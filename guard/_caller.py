@@ -1,6 +1,6 @@
 from starlette.types import Scope
 
-from auth.caller import caller_of
+from kilas.auth.caller import caller_of
 
 
 def caller_key(scope: Scope, caller: object = None) -> str:

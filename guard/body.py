@@ -5,7 +5,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from guard._responses import error_body, send_json
+from kilas.guard._responses import error_body, send_json
 
 TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # RFC 6455: "a message that is too big for it to process".

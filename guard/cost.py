@@ -27,7 +27,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from guard.validation import too_complex
+from kilas.guard.validation import too_complex
 
 # What a list without a `first` argument is taken to hold. Such lists hold what staff made (an
 # OPD's social accounts, a programme's work items, a work item's linked complaints, the 35

@@ -13,8 +13,8 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from guard._caller import caller_key
-from guard._responses import error_body, send_json
+from kilas.guard._caller import caller_key
+from kilas.guard._responses import error_body, send_json
 
 log = logging.getLogger("kilas.guard")
 

@@ -19,9 +19,9 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types.execution import PreExecutionError
 
-from guard._caller import caller_key
-from guard.ratelimit import RateLimiter, refusal
-from guard.validation import TOO_COMPLEX
+from kilas.guard._caller import caller_key
+from kilas.guard.ratelimit import RateLimiter, refusal
+from kilas.guard.validation import TOO_COMPLEX
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 # RFC 6455 "Try Again Later": the refusal lasts only until another of the caller's sockets ends.

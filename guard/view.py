@@ -12,8 +12,8 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.types.unset import UNSET
 
-from guard._responses import error_body
-from guard.sockets import GuardedLegacyWS, GuardedTransportWS, SocketGuard
+from kilas.guard._responses import error_body
+from kilas.guard.sockets import GuardedLegacyWS, GuardedTransportWS, SocketGuard
 
 ContextT = TypeVar("ContextT")
 RootT = TypeVar("RootT")

@@ -6,10 +6,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from auth import key_admin
-from auth.caller import Role
-from auth.tokens import issue
-from domain.errors import DomainError
+from kilas.auth import key_admin
+from kilas.auth.caller import Role
+from kilas.auth.tokens import issue
+from kilas.domain.errors import DomainError
 from kilas.settings import Settings
 
 KEY_ROLES = [r.value for r in Role if r in key_admin.KEY_ROLES]
@@ -90,9 +90,9 @@ def _token(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def _apikey(args: argparse.Namespace, url: str) -> None:
-    from db import api_keys as api_keys_db
-    from db.migrate import migrate
-    from db.pool import connect
+    from kilas.db import api_keys as api_keys_db
+    from kilas.db.migrate import migrate
+    from kilas.db.pool import connect
 
     conn = await connect(url)
     try:
@@ -108,7 +108,7 @@ async def _apikey(args: argparse.Namespace, url: str) -> None:
 
 
 async def _create(conn: Any, args: argparse.Namespace) -> None:
-    from auth.key_admin import create_key
+    from kilas.auth.key_admin import create_key
 
     now = datetime.now(UTC)
     expires_at = None
@@ -137,7 +137,7 @@ async def _create(conn: Any, args: argparse.Namespace) -> None:
 
 
 async def _revoke(conn: Any, key: str) -> None:
-    from auth.key_admin import revoke_key
+    from kilas.auth.key_admin import revoke_key
 
     try:
         row, was_active = await revoke_key(conn, key, datetime.now(UTC))

@@ -161,7 +161,7 @@ def _database(settings: Settings) -> Iterator[str]:
     if settings.database_url is not None:
         yield settings.database_url
         return
-    from db.embedded import EmbeddedPostgres
+    from kilas.db.embedded import EmbeddedPostgres
 
     embedded = EmbeddedPostgres(settings.data_dir)
     try:
@@ -173,7 +173,7 @@ def _database(settings: Settings) -> Iterator[str]:
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from app import create_app
+    from kilas.app import create_app
 
     uvicorn.run(
         create_app(settings),
@@ -189,8 +189,8 @@ def _serve(settings: Settings) -> None:
 
 
 async def _migrate(url: str, demo: bool) -> None:
-    from db.migrate import migrate
-    from db.pool import connect
+    from kilas.db.migrate import migrate
+    from kilas.db.pool import connect
 
     conn = await connect(url)
     try:
@@ -208,7 +208,7 @@ async def _migrate(url: str, demo: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "export-schema":
-        from schema import build_schema
+        from kilas.schema import build_schema
 
         sdl = build_schema().as_str() + "\n"
         if args.output:
@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         return _simulate(args)
     if args.command in ("apikey", "token"):
         return _cli_auth.run(args, settings, _database)
-    from db.migrate import MigrationError
+    from kilas.db.migrate import MigrationError
 
     try:
         with _database(settings) as url:

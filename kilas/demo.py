@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from db import programmes as programmes_db
-from db import reference as reference_db
-from db.pool import connect
-from domain import admin, workflow
-from domain.lifecycle import Channel, RejectionReason, Status
 from kilas import _demo_texts as t
+from kilas.db import programmes as programmes_db
+from kilas.db import reference as reference_db
+from kilas.db.pool import connect
+from kilas.domain import admin, workflow
+from kilas.domain.lifecycle import Channel, RejectionReason, Status
 
 log = logging.getLogger("kilas.demo")
 K = TypeVar("K")

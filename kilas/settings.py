@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from starlette.config import Config
 
-from domain.sla import SlaRules
+from kilas.domain.sla import SlaRules
 
 # The event buses live/bus.py knows; checked here so that a typo stops Kilas before it starts.
 BROADCAST_SCHEMES = ("memory", "redis", "rediss", "postgres", "postgresql")

@@ -12,7 +12,7 @@ import asyncpg
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 
-from live._resync import RESYNC
+from kilas.live._resync import RESYNC
 
 log = logging.getLogger("kilas.live")
 

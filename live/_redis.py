@@ -10,7 +10,7 @@ import redis.asyncio as redis
 from broadcaster import Event
 from broadcaster._backends.base import BroadcastBackend
 
-from live._resync import RESYNC
+from kilas.live._resync import RESYNC
 
 log = logging.getLogger("kilas.live")
 

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 from broadcaster import Broadcast
 from broadcaster._base import Subscriber
 
-from db.pool import Connection
+from kilas.db.pool import Connection
 
 CHANNEL = "kilas_events"
 
@@ -32,11 +32,11 @@ class EventBus:
     def __init__(self, url: str, database_url: str) -> None:
         self.kind = bus_kind(url)
         if self.kind == "redis":
-            from live._redis import RedisPubSubBackend
+            from kilas.live._redis import RedisPubSubBackend
 
             self.broadcast = Broadcast(backend=RedisPubSubBackend(url))
         elif self.kind == "postgres":
-            from live._postgres import PostgresListenBackend
+            from kilas.live._postgres import PostgresListenBackend
 
             self.broadcast = Broadcast(backend=PostgresListenBackend(database_url))
         else:

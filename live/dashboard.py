@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import asyncpg
 
-from db import dashboard as dashboard_db
-from db import dashboard_scoped
-from domain.clock import Clock
+from kilas.db import dashboard as dashboard_db
+from kilas.db import dashboard_scoped
+from kilas.domain.clock import Clock
 
 OPEN = ("RECEIVED", "ASSIGNED", "IN_PROGRESS")
 _WIB = timezone(timedelta(hours=7))

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-from live.dashboard import DashboardScope
+from kilas.live.dashboard import DashboardScope
 
 log = logging.getLogger("kilas.live")
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import asyncpg
 
-from db import complaints as complaints_db
-from db import events as events_db
-from db.pool import Connection
-from live.bus import EventBus
+from kilas.db import complaints as complaints_db
+from kilas.db import events as events_db
+from kilas.db.pool import Connection
+from kilas.live.bus import EventBus
 
 log = logging.getLogger("kilas.live")
 

@@ -7,9 +7,9 @@ from typing import Protocol, TypeVar
 
 import asyncpg
 
-from db.pool import Connection
-from live.bus import EventBus
-from live.hub import EventHub
+from kilas.db.pool import Connection
+from kilas.live.bus import EventBus
+from kilas.live.hub import EventHub
 
 log = logging.getLogger("kilas.live")
 

@@ -7,13 +7,13 @@ from datetime import datetime
 
 import asyncpg
 
-from db import sla as sla_db
-from domain.clock import Clock
-from domain.sla import SlaRules
-from domain.workflow import record_next_mark
-from live.bus import EventBus
-from live.hub import EventHub
-from live.publish import run_and_publish
+from kilas.db import sla as sla_db
+from kilas.domain.clock import Clock
+from kilas.domain.sla import SlaRules
+from kilas.domain.workflow import record_next_mark
+from kilas.live.bus import EventBus
+from kilas.live.hub import EventHub
+from kilas.live.publish import run_and_publish
 
 log = logging.getLogger("kilas.sla")
 

@@ -2,14 +2,14 @@
 
 import strawberry
 
-from auth.policy import SUPERVISION
-from db import access_log as access_log_db
-from domain.errors import invalid
-from resolvers.context import Info
-from resolvers.permissions import require
-from resolvers.queries import page_size
-from schema.access_log import PersonalDataAccess
-from schema.ids import decode_id
+from kilas.auth.policy import SUPERVISION
+from kilas.db import access_log as access_log_db
+from kilas.domain.errors import invalid
+from kilas.resolvers.context import Info
+from kilas.resolvers.permissions import require
+from kilas.resolvers.queries import page_size
+from kilas.schema.access_log import PersonalDataAccess
+from kilas.schema.ids import decode_id
 
 
 @strawberry.field(

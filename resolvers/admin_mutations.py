@@ -6,24 +6,24 @@ from typing import Any, TypeVar
 import asyncpg
 import strawberry
 
-from auth.policy import ADMIN_ONLY
-from db.pool import Connection
-from domain import admin
-from domain.errors import DomainError, invalid
-from resolvers.context import Info
-from resolvers.permissions import require
-from schema import inputs
-from schema.errors import UserError
-from schema.ids import decode_id
-from schema.payloads import (
+from kilas.auth.policy import ADMIN_ONLY
+from kilas.db.pool import Connection
+from kilas.domain import admin
+from kilas.domain.errors import DomainError, invalid
+from kilas.resolvers.context import Info
+from kilas.resolvers.permissions import require
+from kilas.schema import inputs
+from kilas.schema.errors import UserError
+from kilas.schema.ids import decode_id
+from kilas.schema.payloads import (
     OpdPayload,
     ProgrammePayload,
     SlaPolicyPayload,
     SocialAccountPayload,
     WorkItemPayload,
 )
-from schema.programmes import Programme, WorkItem
-from schema.reference import Opd, SlaPolicy, SocialAccount
+from kilas.schema.programmes import Programme, WorkItem
+from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 
 T = TypeVar("T")
 

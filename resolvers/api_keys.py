@@ -4,16 +4,16 @@ from datetime import datetime
 
 import strawberry
 
-from auth.caller import Role
-from auth.key_admin import create_key, revoke_key
-from auth.policy import ADMIN_ONLY
-from db import api_keys as api_keys_db
-from domain.errors import DomainError, invalid
-from resolvers.context import Info
-from resolvers.permissions import require
-from schema.api_keys import ApiKey, ApiKeyPayload, CreateApiKeyPayload
-from schema.errors import UserError
-from schema.ids import decode_id, utc_moment
+from kilas.auth.caller import Role
+from kilas.auth.key_admin import create_key, revoke_key
+from kilas.auth.policy import ADMIN_ONLY
+from kilas.db import api_keys as api_keys_db
+from kilas.domain.errors import DomainError, invalid
+from kilas.resolvers.context import Info
+from kilas.resolvers.permissions import require
+from kilas.schema.api_keys import ApiKey, ApiKeyPayload, CreateApiKeyPayload
+from kilas.schema.errors import UserError
+from kilas.schema.ids import decode_id, utc_moment
 
 
 @strawberry.field(description="Every API key, oldest first. ADMIN only.")

@@ -2,10 +2,10 @@
 
 from collections.abc import Awaitable, Callable
 
-from db.pool import Connection
-from domain.workflow import Outcome
-from live.publish import run_and_publish
-from resolvers.context import Context
+from kilas.db.pool import Connection
+from kilas.domain.workflow import Outcome
+from kilas.live.publish import run_and_publish
+from kilas.resolvers.context import Context
 
 
 async def run_complaint_command(

@@ -5,18 +5,18 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from auth.policy import complaint_action_refusal
-from db import complaints as complaints_db
-from db.pool import Connection
-from domain import workflow
-from domain.errors import DomainError, forbidden
-from resolvers.commands import run_complaint_command
-from resolvers.context import Info
-from schema import inputs
-from schema.complaints import Complaint, ComplaintEvent
-from schema.errors import UserError
-from schema.ids import decode_id
-from schema.payloads import ComplaintPayload, SubmitComplaintPayload
+from kilas.auth.policy import complaint_action_refusal
+from kilas.db import complaints as complaints_db
+from kilas.db.pool import Connection
+from kilas.domain import workflow
+from kilas.domain.errors import DomainError, forbidden
+from kilas.resolvers.commands import run_complaint_command
+from kilas.resolvers.context import Info
+from kilas.schema import inputs
+from kilas.schema.complaints import Complaint, ComplaintEvent
+from kilas.schema.errors import UserError
+from kilas.schema.ids import decode_id
+from kilas.schema.payloads import ComplaintPayload, SubmitComplaintPayload
 
 Command = Callable[[Connection], Awaitable[workflow.Outcome]]
 

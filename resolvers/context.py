@@ -5,13 +5,13 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import strawberry
 
-from auth.authenticator import Authenticator
-from auth.caller import Caller, public
-from domain.clock import Clock
-from live.bus import EventBus
-from live.feeds import LiveFeeds
-from live.hub import EventHub
-from resolvers.loaders import Loaders
+from kilas.auth.authenticator import Authenticator
+from kilas.auth.caller import Caller, public
+from kilas.domain.clock import Clock
+from kilas.live.bus import EventBus
+from kilas.live.feeds import LiveFeeds
+from kilas.live.hub import EventHub
+from kilas.resolvers.loaders import Loaders
 
 if TYPE_CHECKING:
     from kilas.settings import Settings

@@ -1,10 +1,10 @@
 """The dashboard filter of the API, checked and turned into a live.dashboard scope."""
 
-from domain.errors import not_found
-from live.dashboard import DashboardScope
-from resolvers.context import Info
-from schema import inputs
-from schema.ids import decode_id
+from kilas.domain.errors import not_found
+from kilas.live.dashboard import DashboardScope
+from kilas.resolvers.context import Info
+from kilas.schema import inputs
+from kilas.schema.ids import decode_id
 
 
 async def dashboard_scope(info: Info, f: inputs.DashboardFilter | None) -> DashboardScope:

@@ -16,16 +16,16 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from auth.caller import caller_of
-from auth.policy import SEES_ALL
-from db import performance as performance_db
-from db import reference as reference_db
-from db.complaints import ComplaintFilter
-from db.pool import Connection
-from domain.errors import DomainError
-from domain.lifecycle import Channel, Status
-from schema.ids import WIB, utc_moment
-from schema.performance import period
+from kilas.auth.caller import caller_of
+from kilas.auth.policy import SEES_ALL
+from kilas.db import performance as performance_db
+from kilas.db import reference as reference_db
+from kilas.db.complaints import ComplaintFilter
+from kilas.db.pool import Connection
+from kilas.domain.errors import DomainError
+from kilas.domain.lifecycle import Channel, Status
+from kilas.schema.ids import WIB, utc_moment
+from kilas.schema.performance import period
 
 # Rows per chunk written to the socket: big enough to send few chunks, small enough to stream.
 CHUNK_ROWS = 500

@@ -10,12 +10,12 @@ from typing import Any, TypeVar
 import asyncpg
 from strawberry.dataloader import DataLoader
 
-from db import complaints as complaints_db
-from db import events as events_db
-from db import programmes as programmes_db
-from db import reference as reference_db
-from db.pool import Connection
-from domain.clock import Clock, SystemClock
+from kilas.db import complaints as complaints_db
+from kilas.db import events as events_db
+from kilas.db import programmes as programmes_db
+from kilas.db import reference as reference_db
+from kilas.db.pool import Connection
+from kilas.domain.clock import Clock, SystemClock
 
 K = TypeVar("K", bound=Hashable)
 Fetch = Callable[[Connection, list[Any]], Awaitable[list[asyncpg.Record]]]

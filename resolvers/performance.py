@@ -5,12 +5,12 @@ from typing import Annotated
 
 import strawberry
 
-from auth.policy import SUPERVISION
-from db import performance as performance_db
-from domain.errors import invalid
-from resolvers.context import Info
-from resolvers.permissions import require
-from schema.performance import (
+from kilas.auth.policy import SUPERVISION
+from kilas.db import performance as performance_db
+from kilas.domain.errors import invalid
+from kilas.resolvers.context import Info
+from kilas.resolvers.permissions import require
+from kilas.schema.performance import (
     AccountabilityMonth,
     LeaderboardEntry,
     OpdPerformance,

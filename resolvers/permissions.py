@@ -7,11 +7,11 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from auth.caller import Caller, Role
-from auth.policy import can_read_personal_data, role_refusal
-from db import access_log as access_log_db
-from domain.errors import forbidden
-from resolvers.context import Context, Info
+from kilas.auth.caller import Caller, Role
+from kilas.auth.policy import can_read_personal_data, role_refusal
+from kilas.db import access_log as access_log_db
+from kilas.domain.errors import forbidden
+from kilas.resolvers.context import Context, Info
 
 
 def require(info: Info, roles: frozenset[Role], what: str) -> Caller:

@@ -6,26 +6,26 @@ from typing import Any
 
 import strawberry
 
-from auth.caller import Caller
-from auth.policy import can_see_complaint, event_scope, visibility
-from db import complaints as complaints_db
-from db import events as events_db
-from db import programmes as programmes_db
-from db import reference as reference_db
-from domain.errors import invalid
-from live.dashboard import compute_dashboard
-from resolvers.context import Info
-from resolvers.dashboard_scope import dashboard_scope
-from schema import inputs
-from schema.complaints import (
+from kilas.auth.caller import Caller
+from kilas.auth.policy import can_see_complaint, event_scope, visibility
+from kilas.db import complaints as complaints_db
+from kilas.db import events as events_db
+from kilas.db import programmes as programmes_db
+from kilas.db import reference as reference_db
+from kilas.domain.errors import invalid
+from kilas.live.dashboard import compute_dashboard
+from kilas.resolvers.context import Info
+from kilas.resolvers.dashboard_scope import dashboard_scope
+from kilas.schema import inputs
+from kilas.schema.complaints import (
     Complaint,
     ComplaintConnection,
     ComplaintEdge,
     ComplaintEvent,
     ComplaintEventConnection,
 )
-from schema.enums import ComplaintOrder
-from schema.ids import (
+from kilas.schema.enums import ComplaintOrder
+from kilas.schema.ids import (
     database_id,
     decode_event_cursor,
     decode_id,
@@ -34,10 +34,10 @@ from schema.ids import (
     parse_global_id,
     utc_moment,
 )
-from schema.live import Dashboard
-from schema.node import Node, PageInfo
-from schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
-from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
+from kilas.schema.live import Dashboard
+from kilas.schema.node import Node, PageInfo
+from kilas.schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
+from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
 
 def page_size(info: Info, first: int | None) -> int:

@@ -5,19 +5,19 @@ from datetime import timedelta
 
 import strawberry
 
-from auth.policy import can_see_complaint, event_scope
-from db import events as events_db
-from domain.errors import invalid
-from domain.lifecycle import EventType
-from live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
-from resolvers.context import Info, use_event_loaders
-from resolvers.dashboard_scope import dashboard_scope
-from resolvers.loaders import Loaders
-from schema import inputs
-from schema.complaints import ComplaintEvent
-from schema.ids import decode_event_cursor, decode_id
-from schema.live import WINDOW_DAYS, Dashboard, LeaderboardWindow
-from schema.performance import LeaderboardEntry
+from kilas.auth.policy import can_see_complaint, event_scope
+from kilas.db import events as events_db
+from kilas.domain.errors import invalid
+from kilas.domain.lifecycle import EventType
+from kilas.live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
+from kilas.resolvers.context import Info, use_event_loaders
+from kilas.resolvers.dashboard_scope import dashboard_scope
+from kilas.resolvers.loaders import Loaders
+from kilas.schema import inputs
+from kilas.schema.complaints import ComplaintEvent
+from kilas.schema.ids import decode_event_cursor, decode_id
+from kilas.schema.live import WINDOW_DAYS, Dashboard, LeaderboardWindow
+from kilas.schema.performance import LeaderboardEntry
 
 REPLAY_BATCH = 500
 

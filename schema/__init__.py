@@ -8,10 +8,10 @@ from strawberry.extensions import AddValidationRules, SchemaExtension, Validatio
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext
 
-from guard.cost import QueryCost
-from guard.errors import ErrorCodes, MaskUnexpected
-from guard.validation import LimitedParser, NoIntrospection, QueryLimits
-from resolvers import (
+from kilas.guard.cost import QueryCost
+from kilas.guard.errors import ErrorCodes, MaskUnexpected
+from kilas.guard.validation import LimitedParser, NoIntrospection, QueryLimits
+from kilas.resolvers import (
     access_log,
     admin_mutations,
     api_keys,
@@ -20,10 +20,10 @@ from resolvers import (
     queries,
     subscriptions,
 )
-from schema.complaints import MAX_TIMELINE_PAGE, Complaint, ComplaintEvent
-from schema.extensions import RejectNulCharacters
-from schema.programmes import Programme, WorkItem
-from schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
+from kilas.schema.complaints import MAX_TIMELINE_PAGE, Complaint, ComplaintEvent
+from kilas.schema.extensions import RejectNulCharacters
+from kilas.schema.programmes import Programme, WorkItem
+from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
 Query = create_type(
     "Query", queries.QUERIES + performance.QUERIES + access_log.QUERIES + api_keys.QUERIES

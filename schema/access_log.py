@@ -5,7 +5,7 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
-from schema.ids import to_global_id, wib
+from kilas.schema.ids import to_global_id, wib
 
 
 @strawberry.type(description="One read of a complaint's personal data by a member of staff.")

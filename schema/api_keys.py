@@ -5,8 +5,8 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
-from schema.errors import UserError
-from schema.ids import to_global_id, wib
+from kilas.schema.errors import UserError
+from kilas.schema.ids import to_global_id, wib
 
 
 @strawberry.type(description="An API key of a partner app (the key itself is never shown again).")

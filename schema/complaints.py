@@ -5,14 +5,14 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
-from auth.caller import STAFF
-from auth.policy import can_see_complaint, can_see_tracking_number
-from db import events as events_db
-from domain import lifecycle, sla
-from domain.errors import forbidden
-from resolvers.context import Info
-from resolvers.permissions import read_personal_data
-from schema.enums import (
+from kilas.auth.caller import STAFF
+from kilas.auth.policy import can_see_complaint, can_see_tracking_number
+from kilas.db import events as events_db
+from kilas.domain import lifecycle, sla
+from kilas.domain.errors import forbidden
+from kilas.resolvers.context import Info
+from kilas.resolvers.permissions import read_personal_data
+from kilas.schema.enums import (
     Channel,
     ComplaintEventType,
     ComplaintStatus,
@@ -21,12 +21,12 @@ from schema.enums import (
     SlaClock,
     SlaState,
 )
-from schema.ids import decode_event_cursor, to_global_id, wib
-from schema.node import GeoPoint, Node, PageInfo
-from schema.reference import Category, Opd, Region, SlaPolicy
+from kilas.schema.ids import decode_event_cursor, to_global_id, wib
+from kilas.schema.node import GeoPoint, Node, PageInfo
+from kilas.schema.reference import Category, Opd, Region, SlaPolicy
 
 if TYPE_CHECKING:
-    from schema.programmes import WorkItem
+    from kilas.schema.programmes import WorkItem
 
 MAX_TIMELINE_PAGE = 200
 
@@ -229,8 +229,8 @@ class Complaint(Node):
     @strawberry.field(description="The programme work item (a scheduled fix) it is linked to.")
     async def work_item(
         self, info: Info
-    ) -> Annotated["WorkItem", strawberry.lazy("schema.programmes")] | None:
-        from schema.programmes import WorkItem
+    ) -> Annotated["WorkItem", strawberry.lazy("kilas.schema.programmes")] | None:
+        from kilas.schema.programmes import WorkItem
 
         if self.work_item_db_id is None:
             return None
@@ -248,7 +248,7 @@ class Complaint(Node):
         self, info: Info, first: int = 50, after: str | None = None
     ) -> "ComplaintEventConnection":
         if not 1 <= first <= MAX_TIMELINE_PAGE:
-            from domain.errors import invalid
+            from kilas.domain.errors import invalid
 
             raise invalid("first", f"first must be between 1 and {MAX_TIMELINE_PAGE}")
         start = decode_event_cursor(after) if after is not None else 0

@@ -3,8 +3,8 @@ from typing import TypeAlias
 
 import strawberry
 
-from domain import lifecycle, sla
-from domain.errors import ErrorCode as DomainErrorCode
+from kilas.domain import lifecycle, sla
+from kilas.domain.errors import ErrorCode as DomainErrorCode
 
 # The domain's enums, registered with strawberry under their GraphQL names; the aliases keep
 # them usable as types in annotations.

@@ -1,7 +1,7 @@
 import strawberry
 
-from domain.errors import DomainError
-from schema.enums import ErrorCode
+from kilas.domain.errors import DomainError
+from kilas.schema.enums import ErrorCode
 
 
 @strawberry.type(description="Why a mutation was refused. A refused mutation changes nothing.")

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, overload
 
-from domain.errors import DomainError, invalid
+from kilas.domain.errors import DomainError, invalid
 
 WIB = timezone(timedelta(hours=7), "WIB")
 MAX_BIGINT = 2**63 - 1

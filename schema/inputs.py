@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import strawberry
 
-from schema.enums import (
+from kilas.schema.enums import (
     Channel,
     ComplaintStatus,
     OpdKind,

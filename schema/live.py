@@ -3,11 +3,11 @@ from enum import Enum
 
 import strawberry
 
-from live.dashboard import DashboardData
-from resolvers.context import Info
-from schema.enums import Channel, ComplaintStatus
-from schema.ids import wib
-from schema.reference import Region
+from kilas.live.dashboard import DashboardData
+from kilas.resolvers.context import Info
+from kilas.schema.enums import Channel, ComplaintStatus
+from kilas.schema.ids import wib
+from kilas.schema.reference import Region
 
 
 @strawberry.enum(description="A rolling window ending now.")

@@ -1,9 +1,9 @@
 import strawberry
 
-from schema.complaints import Complaint, ComplaintEvent
-from schema.errors import UserError
-from schema.programmes import Programme, WorkItem
-from schema.reference import Opd, SlaPolicy, SocialAccount
+from kilas.schema.complaints import Complaint, ComplaintEvent
+from kilas.schema.errors import UserError
+from kilas.schema.programmes import Programme, WorkItem
+from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 
 
 @strawberry.type

@@ -7,10 +7,10 @@ from typing import Any
 import asyncpg
 import strawberry
 
-from domain.errors import invalid
-from resolvers.context import Info
-from schema.ids import utc_moment
-from schema.reference import Opd, OpdHead, Region
+from kilas.domain.errors import invalid
+from kilas.resolvers.context import Info
+from kilas.schema.ids import utc_moment
+from kilas.schema.reference import Opd, OpdHead, Region
 
 # A leap year and a little: "the year 2028" given as [1 Jan 2028, 1 Jan 2029) must pass.
 MAX_PERIOD = timedelta(days=366)

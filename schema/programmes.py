@@ -4,13 +4,13 @@ from decimal import Decimal
 import asyncpg
 import strawberry
 
-from auth.policy import can_see_complaint
-from resolvers.context import Info
-from schema.complaints import Complaint
-from schema.enums import ProgrammeStatus
-from schema.ids import to_global_id, wib
-from schema.node import GeoPoint, Node, PageInfo
-from schema.reference import Opd, Region
+from kilas.auth.policy import can_see_complaint
+from kilas.resolvers.context import Info
+from kilas.schema.complaints import Complaint
+from kilas.schema.enums import ProgrammeStatus
+from kilas.schema.ids import to_global_id, wib
+from kilas.schema.node import GeoPoint, Node, PageInfo
+from kilas.schema.reference import Opd, Region
 
 
 def _plain(value: Decimal) -> Decimal:

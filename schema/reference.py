@@ -3,10 +3,10 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
-from resolvers.context import Info
-from schema.enums import OpdKind, RegionType, SocialPlatform
-from schema.ids import to_global_id, wib
-from schema.node import GeoPoint, Node
+from kilas.resolvers.context import Info
+from kilas.schema.enums import OpdKind, RegionType, SocialPlatform
+from kilas.schema.ids import to_global_id, wib
+from kilas.schema.node import GeoPoint, Node
 
 
 @strawberry.type(

@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from schema.ids import to_global_id
+from kilas.schema.ids import to_global_id
 from tests import ops
 from tests.wire import gql, gql_data
 

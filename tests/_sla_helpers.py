@@ -8,14 +8,14 @@ from typing import Any
 
 import asyncpg
 
-from db.pool import create_pool
-from domain import workflow
-from domain.clock import ManualClock
-from domain.lifecycle import ComplaintState, replay
-from domain.sla import SlaRules
-from live.bus import EventBus
-from live.hub import EventHub
-from live.sweeper import SlaSweeper
+from kilas.db.pool import create_pool
+from kilas.domain import workflow
+from kilas.domain.clock import ManualClock
+from kilas.domain.lifecycle import ComplaintState, replay
+from kilas.domain.sla import SlaRules
+from kilas.live.bus import EventBus
+from kilas.live.hub import EventHub
+from kilas.live.sweeper import SlaSweeper
 
 WIB = timezone(timedelta(hours=7), "WIB")
 # A Monday morning in Semarang, well after the 1x24 policy took effect (2019).

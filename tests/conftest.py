@@ -14,8 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from db.migrate import migrate
-from db.pool import connect, create_pool
+from kilas.db.migrate import migrate
+from kilas.db.pool import connect, create_pool
 from tests.wire import RunningServer, start_server
 
 
@@ -31,7 +31,7 @@ def pg_url() -> Iterator[str]:
     if external:
         yield external
         return
-    from db.embedded import EmbeddedPostgres
+    from kilas.db.embedded import EmbeddedPostgres
 
     with tempfile.TemporaryDirectory(prefix="kilas-test-pg-") as tmp:
         # The postgres system user needs to traverse to the data directory.

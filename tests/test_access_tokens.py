@@ -16,8 +16,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from auth import api_keys
-from db import api_keys as api_keys_db
+from kilas.auth import api_keys
+from kilas.db import api_keys as api_keys_db
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 from tests._api_helpers import complaint_in, dump
 from tests.test_cli import run

@@ -11,9 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from domain import workflow
-from domain.lifecycle import RejectionReason
-from schema.ids import WIB
+from kilas.domain import workflow
+from kilas.domain.lifecycle import RejectionReason
+from kilas.schema.ids import WIB
 from tests._api_helpers import (
     act_ok,
     create_programme,

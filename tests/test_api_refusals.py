@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from domain.lifecycle import SYSTEM_EVENTS, TRANSITIONS, EventType, Status, allowed_events
+from kilas.domain.lifecycle import SYSTEM_EVENTS, TRANSITIONS, EventType, Status, allowed_events
 from tests import ops
 from tests._api_helpers import (
     PATHS,

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
-from db.pool import connect, create_pool
-from domain import workflow
-from domain.lifecycle import SYSTEM_EVENTS, ComplaintState, Status, next_status, replay
-from domain.sla import SlaRules, next_mark
+from kilas.db.pool import connect, create_pool
+from kilas.domain import workflow
+from kilas.domain.lifecycle import SYSTEM_EVENTS, ComplaintState, Status, next_status, replay
+from kilas.domain.sla import SlaRules, next_mark
 from tests.conftest import _admin, with_database
 
 ROOT = Path(__file__).resolve().parent.parent

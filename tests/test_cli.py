@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from db.pool import connect
+from kilas.db.pool import connect
 from tests._core_helpers import (
     Kilas,
     kilas_command,

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import asyncpg
 import pytest
 
-from db import events as events_db
-from db.pool import Connection, connect, create_pool
-from domain import workflow
+from kilas.db import events as events_db
+from kilas.db.pool import Connection, connect, create_pool
+from kilas.domain import workflow
 
 
 @pytest.fixture

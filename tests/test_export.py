@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from schema.ids import WIB
+from kilas.schema.ids import WIB
 from tests.test_performance import seed
 from tests.wire import RunningServer, http_client, token
 

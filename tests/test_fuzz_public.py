@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from db.pool import create_pool
-from schema.ids import to_global_id
+from kilas.db.pool import create_pool
+from kilas.schema.ids import to_global_id
 from tests import ops
 from tests._api_helpers import dump
 from tests.ops import complaint_input

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from domain.lifecycle import (
+from kilas.domain.lifecycle import (
     OPEN_STATUSES,
     TERMINAL_STATUSES,
     TRANSITIONS,

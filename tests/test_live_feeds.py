@@ -4,7 +4,7 @@ alerts reach only the OPD or region they concern, and the leaderboard moves when
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from domain.clock import ManualClock
+from kilas.domain.clock import ManualClock
 from tests import ops
 from tests.wire import RunningServer, WsClient, gql_data, start_server
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
-from db.pool import connect
+from kilas.db.migrate import MIGRATIONS_DIR, MigrationError, load_migrations, migrate
+from kilas.db.pool import connect
 
 TABLES = {
     "schema_migrations", "regions", "opds", "opd_social_accounts", "categories", "sla_policies",

@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from domain import admin, workflow
+from kilas.domain import admin, workflow
 from tests._api_helpers import data_of
 from tests.wire import start_server
 

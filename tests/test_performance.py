@@ -9,8 +9,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from db import performance as performance_db
-from schema.ids import WIB
+from kilas.db import performance as performance_db
+from kilas.schema.ids import WIB
 from tests import ops
 from tests.wire import RunningServer, gql, gql_data
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from auth.caller import Role
-from auth.tokens import issue
-from domain.clock import SystemClock
+from kilas.auth.caller import Role
+from kilas.auth.tokens import issue
+from kilas.domain.clock import SystemClock
 from tests import ops
 from tests.wire import RunningServer, WsClient, gql, http_client, start_server
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kilas.cli import main
-from schema import build_schema
+from kilas.schema import build_schema
 
 SDL_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 REGENERATE = "kilas export-schema --output schema.graphql"

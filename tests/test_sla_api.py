@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from domain.clock import ManualClock
+from kilas.domain.clock import ManualClock
 from tests import ops
 from tests._api_helpers import dump, opd_id
 from tests._sla_helpers import T0, hours

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-import live.sweeper
-from domain.clock import ManualClock
-from domain.sla import SWEEPER_ACTOR, SlaClock, SlaRules, SlaState, reading
+import kilas.live.sweeper
+from kilas.domain.clock import ManualClock
+from kilas.domain.sla import SWEEPER_ACTOR, SlaClock, SlaRules, SlaState, reading
 from kilas.settings import Settings
 from tests import ops
 from tests._live_helpers import receive, subscribe, wait_for_subscribers
@@ -409,7 +409,7 @@ async def test_two_sweepers_sweeping_at_once_write_each_mark_exactly_once(
     """Two instances of Kilas, each with its own pool and a clock at the same time."""
     # Small batches, so that each pass reads its candidates several times while the other
     # sweeper is writing.
-    monkeypatch.setattr(live.sweeper, "BATCH", 7)
+    monkeypatch.setattr(kilas.live.sweeper, "BATCH", 7)
     kinds = [("JALAN", False), ("AIR", False), ("JALAN", True), ("AIR", True)]
     cids = []
     for i in range(40):

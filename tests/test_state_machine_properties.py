@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from db.pool import Connection, connect
-from domain import admin, workflow
-from domain.errors import DomainError, ErrorCode
-from domain.lifecycle import (
+from kilas.db.pool import Connection, connect
+from kilas.domain import admin, workflow
+from kilas.domain.errors import DomainError, ErrorCode
+from kilas.domain.lifecycle import (
     TRANSITIONS,
     ComplaintState,
     EventType,

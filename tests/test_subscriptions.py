@@ -15,10 +15,10 @@ import pytest
 import websockets
 from websockets.typing import Subprotocol
 
-from db.pool import connect, create_pool
-from domain import workflow
-from live.bus import CHANNEL, EventBus
-from live.hub import EventFilter, EventHub, SubscriberLagging
+from kilas.db.pool import connect, create_pool
+from kilas.domain import workflow
+from kilas.live.bus import CHANNEL, EventBus
+from kilas.live.hub import EventFilter, EventHub, SubscriberLagging
 from tests import ops
 from tests._live_helpers import (
     ALL_BUSES,

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from auth import api_keys
-from db import api_keys as api_keys_db
-from db.pool import connect
+from kilas.auth import api_keys
+from kilas.db import api_keys as api_keys_db
+from kilas.db.pool import connect
 from kilas.demo import load_demo
 from kilas.simulate import simulate
 from tests import ops

@@ -15,11 +15,11 @@ import httpx
 import uvicorn
 import websockets
 
-from app import create_app
-from auth.caller import Role
-from auth.tokens import issue
-from db.pool import QueryLogger
-from domain.clock import Clock
+from kilas.app import create_app
+from kilas.auth.caller import Role
+from kilas.auth.tokens import issue
+from kilas.db.pool import QueryLogger
+from kilas.domain.clock import Clock
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 
 
