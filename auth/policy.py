@@ -6,7 +6,7 @@ SQL for lists."""
 from typing import Any, Protocol
 
 from kilas.auth.caller import Caller, Role
-from kilas.db.complaints import Visibility
+from kilas.db.complaints import EVERYTHING, Visibility
 
 
 class Row(Protocol):
@@ -57,10 +57,14 @@ def can_see_complaint(caller: Caller, row: Row) -> bool:
     if caller.role in SEES_ALL:
         return True
     if caller.role is Role.OPD_OFFICER:
-        return not row["confidential"] or row["opd_id"] == caller.opd_id
+        return not row["confidential"] or (
+            caller.opd_id is not None and row["opd_id"] == caller.opd_id
+        )
     if caller.role is Role.PARTNER:
         return not row["confidential"] and in_partner_scope(caller, row)
-    return not row["confidential"]
+    if caller.role is Role.PUBLIC:
+        return not row["confidential"]
+    return False
 
 
 def event_scope(event: Row, complaint: Row) -> dict[str, Any]:
@@ -92,6 +96,13 @@ def can_see_tracking_number(caller: Caller, row: Row) -> bool:
     )
 
 
+def is_submitter(caller: Caller, submitter: str | None) -> bool:
+    """Whether `caller` holds the credential that submitted a complaint whose SUBMITTED event
+    names `submitter` (the same API key, "key:<id>", or staff subject, "jwt:<sub>"). Every
+    public caller is "public", so none can prove it."""
+    return not caller.is_public and submitter is not None and submitter == caller.subject
+
+
 def complaint_action_refusal(
     caller: Caller, action: str, row: Row, tracking_number: str | None
 ) -> str | None:
@@ -112,13 +123,16 @@ def complaint_action_refusal(
 
 
 def visibility(caller: Caller) -> Visibility:
-    """`can_see_complaint` as SQL arguments, for lists."""
+    """`can_see_complaint` as SQL arguments, for lists (tests/test_visibility_property.py
+    proves the two agree)."""
     if caller.role in SEES_ALL:
-        return Visibility()
+        return EVERYTHING
     if caller.role is Role.OPD_OFFICER:
-        return Visibility(hide_confidential=True, confidential_opd_id=caller.opd_id)
+        return Visibility(non_confidential=True, confidential_opd_id=caller.opd_id)
     if caller.role is Role.PARTNER:
         return Visibility(
-            hide_confidential=True, opd_id=caller.opd_id, region_code=caller.region_code
+            non_confidential=True, opd_id=caller.opd_id, region_code=caller.region_code
         )
-    return Visibility(hide_confidential=True)
+    if caller.role is Role.PUBLIC:
+        return Visibility(non_confidential=True)
+    return Visibility()

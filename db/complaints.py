@@ -37,36 +37,55 @@ ORDERINGS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Visibility:
-    """What a caller may see of the complaints (see `auth.policy.visibility`), as SQL arguments."""
+    """Which complaints a caller may see (`auth.policy.visibility` makes one for a caller), as
+    SQL arguments. Every field defaults to seeing less, so `Visibility()` sees nothing: a query
+    that forgets whose it is returns nothing rather than everything."""
 
-    hide_confidential: bool = False
-    # An OPD officer still sees the confidential complaints its own OPD holds.
+    # Complaints that are not confidential.
+    non_confidential: bool = False
+    # Confidential complaints: all of them, or those this OPD holds.
+    confidential: bool = False
     confidential_opd_id: int | None = None
-    # A partner key scoped to an OPD and/or a region.
+    # Only complaints this OPD holds and/or of this region (a scoped partner key).
     opd_id: int | None = None
     region_code: str | None = None
 
     def args(self) -> list[Any]:
-        return [self.hide_confidential, self.confidential_opd_id, self.opd_id, self.region_code]
+        return [
+            self.non_confidential,
+            self.confidential,
+            self.confidential_opd_id,
+            self.opd_id,
+            self.region_code,
+        ]
+
+
+# Staff who see every complaint, and the event hub, which judges each subscriber itself.
+EVERYTHING = Visibility(non_confidential=True, confidential=True)
+VISIBILITY_ARGS = len(EVERYTHING.args())
 
 
 def visible_sql(n: int, alias: str = "c", holder: str | None = None) -> str:
-    """The visibility of complaint `alias`; ${n}..${n+3} are `Visibility.args()`. Who holds it
-    and where (`opd_id`, `region_code`) are read from `holder` if given: for an event, where
+    """Whether complaint `alias` is visible; ${n}..${n+4} are `Visibility.args()`. Who holds
+    it and where (`opd_id`, `region_code`) are read from `holder` if given: for an event, where
     the complaint stood after that event, so that what a caller sees of the log never depends on
-    when it reads it."""
+    when it reads it. A NULL holder matches no scope (NULL is not true)."""
     at = holder or alias
-    return f"""
-        (NOT ${n}::bool OR NOT {alias}.confidential OR {at}.opd_id = ${n + 1}::bigint)
-        AND (${n + 2}::bigint IS NULL OR {at}.opd_id = ${n + 2})
-        AND (${n + 3}::text IS NULL OR {at}.region_code = ${n + 3})
-    """
+    return f"""(
+        (CASE WHEN {alias}.confidential
+              THEN ${n + 1}::bool OR {at}.opd_id = ${n + 2}::bigint
+              ELSE ${n}::bool END)
+        AND (${n + 3}::bigint IS NULL OR {at}.opd_id = ${n + 3})
+        AND (${n + 4}::text IS NULL OR {at}.region_code = ${n + 4})
+    )"""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ComplaintFilter:
+    # Whose filter this is; required, so that no list can forget it.
+    visibility: Visibility
     statuses: list[str] | None = None
     opd_id: int | None = None
     region_code: str | None = None
@@ -76,7 +95,6 @@ class ComplaintFilter:
     created_before: datetime | None = None
     search: str | None = None
     work_item_id: int | None = None
-    visibility: Visibility = Visibility()
 
 
 async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record | None:
@@ -155,7 +173,8 @@ async def update_complaint(
         at,
         *(changes[name] for name in names),
     )
-    assert row is not None
+    if row is None:
+        raise LookupError(f"complaint {complaint_id} does not exist")
     return row
 
 
@@ -195,10 +214,12 @@ FILTER_SQL = f"""
     AND ($10::bigint IS NULL OR work_item_id = $10)
     AND {visible_sql(11, "complaints")}
 """
+# How many arguments FILTER_SQL takes: a query that adds its own numbers them after these.
+FILTER_ARGS = 10 + VISIBILITY_ARGS
 
 
 def filter_args(f: ComplaintFilter) -> list[Any]:
-    """The arguments $1..$14 of FILTER_SQL."""
+    """The arguments $1..$FILTER_ARGS of FILTER_SQL."""
     return [
         f.statuses,
         f.opd_id,
@@ -225,14 +246,16 @@ async def list_complaints(
     """One keyset page: rows strictly after the cursor (sort value, id), in `order`."""
     column, direction = ORDERINGS[order]
     comparison = "<" if direction == "DESC" else ">"
+    value, key, limit_n = FILTER_ARGS + 1, FILTER_ARGS + 2, FILTER_ARGS + 3
     return list(
         await conn.fetch(
             f"""
             SELECT {COMPLAINT_COLUMNS} FROM complaints
             WHERE {FILTER_SQL}
-              AND ($15::timestamptz IS NULL OR ({column}, id) {comparison} ($15, $16))
+              AND (${value}::timestamptz IS NULL
+                   OR ({column}, id) {comparison} (${value}, ${key}))
             ORDER BY {column} {direction}, id {direction}
-            LIMIT $17
+            LIMIT ${limit_n}
             """,
             *filter_args(f),
             after[0] if after else None,
@@ -290,3 +313,17 @@ async def complaints_by_work_item_ids(
             work_item_ids,
         )
     )
+
+
+async def submitter_of(conn: Connection, complaint_id: int) -> str | None:
+    """Who submitted the complaint ("public", "key:<id>", "jwt:<sub>"), as its first event
+    recorded."""
+    value: str | None = await conn.fetchval(
+        """
+        SELECT actor FROM complaint_events
+        WHERE complaint_id = $1 AND type = 'SUBMITTED'
+        ORDER BY id LIMIT 1
+        """,
+        complaint_id,
+    )
+    return value

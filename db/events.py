@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 
-from kilas.db.complaints import Visibility, visible_sql
+from kilas.db.complaints import EVERYTHING, Visibility, visible_sql
 from kilas.db.pool import Connection
 
 # Every writer of complaint_events takes this transaction-level lock right before its insert and
@@ -68,10 +68,11 @@ async def last_event_id(conn: Connection) -> int:
 
 
 async def events_after(
-    conn: Connection, after: int, limit: int, visibility: Visibility = Visibility()
+    conn: Connection, after: int, limit: int, visibility: Visibility
 ) -> list[asyncpg.Record]:
-    """The log after a cursor, of the complaints `visibility` lets the caller see."""
-    if visibility == Visibility():
+    """The log after a cursor, of the complaints `visibility` lets the caller see (the hub,
+    which judges each subscriber itself, reads it all with `EVERYTHING`)."""
+    if visibility == EVERYTHING:
         return list(
             await conn.fetch(
                 f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",

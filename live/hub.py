@@ -188,7 +188,9 @@ class EventHub:
     async def _drain(self) -> None:
         while True:
             async with self.pool.acquire() as conn:
-                events = await events_db.events_after(conn, self.last_id, self.batch_size)
+                events = await events_db.events_after(
+                    conn, self.last_id, self.batch_size, complaints_db.EVERYTHING
+                )
                 if not events:
                     return
                 deliveries = await load_batch(conn, events)

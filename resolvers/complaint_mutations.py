@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable
 
 import strawberry
 
-from kilas.auth.policy import complaint_action_refusal
+from kilas.auth.policy import complaint_action_refusal, is_submitter
 from kilas.db import complaints as complaints_db
 from kilas.db.pool import Connection
 from kilas.domain import workflow
@@ -13,7 +13,7 @@ from kilas.domain.errors import DomainError, forbidden
 from kilas.resolvers.commands import run_complaint_command
 from kilas.resolvers.context import Info
 from kilas.schema import inputs
-from kilas.schema.complaints import Complaint, ComplaintEvent
+from kilas.schema.complaints import ComplaintEvent, visible_complaint
 from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_id
 from kilas.schema.payloads import ComplaintPayload, SubmitComplaintPayload
@@ -48,17 +48,22 @@ async def _run(
         outcome = await run_complaint_command(info.context, guarded)
     except DomainError as error:
         return ComplaintPayload(errors=[UserError.from_domain(error)])
+    # The reporter's actions verified the number (operators may act without it); everyone
+    # else reads the result by the rules of node(id:).
+    presented = tracking_number is not None
+    event = outcome.event
     return ComplaintPayload(
-        complaint=Complaint.from_row(
-            outcome.complaint, tracking_presented=tracking_number is not None
-        ),
-        event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
+        complaint=visible_complaint(info, outcome.complaint, presented=presented),
+        event=ComplaintEvent.from_row(event, complaint_presented=presented) if event else None,
     )
 
 
 @strawberry.mutation(
     description="Take in a complaint from any channel. Idempotent per channel and externalRef: "
-    "a repeat returns the stored complaint with `created: false`."
+    "a repeat changes nothing and answers `created: false`. Only the credential that submitted "
+    "it (the same API key or staff subject) gets the stored complaint back as its submitter, "
+    "tracking number included; any other caller, and every public one, gets it as a read by "
+    "`node(id:)`: no tracking number unless its role may read it, null if it may not see it."
 )
 async def submit_complaint(
     info: Info, input: inputs.SubmitComplaintInput
@@ -80,16 +85,28 @@ async def submit_complaint(
         media_urls=tuple(input.media_urls),
     )
     actor, now = info.context.actor, info.context.clock.now()
+    submitter: list[str | None] = []
+
+    async def command(conn: Connection) -> workflow.Outcome:
+        outcome = await workflow.submit(conn, submission, actor=actor, at=now)
+        if not outcome.created:
+            submitter.append(await complaints_db.submitter_of(conn, outcome.complaint["id"]))
+        return outcome
+
     # Every role may submit (the public role included): no check.
     try:
-        outcome = await run_complaint_command(
-            info.context, lambda conn: workflow.submit(conn, submission, actor=actor, at=now)
-        )
+        outcome = await run_complaint_command(info.context, command)
     except DomainError as error:
         return SubmitComplaintPayload(errors=[UserError.from_domain(error)])
+    # A repeat of a public post's id is no proof of having written it (anyone can read the
+    # post): only the submitting credential is given the tracking number again.
+    presented = outcome.created or is_submitter(
+        info.context.caller, submitter[-1] if submitter else None
+    )
+    event = outcome.event
     return SubmitComplaintPayload(
-        complaint=Complaint.from_row(outcome.complaint, tracking_presented=True),
-        event=ComplaintEvent.from_row(outcome.event) if outcome.event else None,
+        complaint=visible_complaint(info, outcome.complaint, presented=presented),
+        event=ComplaintEvent.from_row(event, complaint_presented=True) if event else None,
         created=outcome.created,
     )
 

@@ -22,7 +22,7 @@ from kilas.schema.enums import (
     SlaState,
 )
 from kilas.schema.ids import decode_event_cursor, to_global_id, wib
-from kilas.schema.node import GeoPoint, Node, PageInfo
+from kilas.schema.node import GeoPoint, Node, PageInfo, required
 from kilas.schema.reference import Category, Opd, Region, SlaPolicy
 
 if TYPE_CHECKING:
@@ -201,8 +201,7 @@ class Complaint(Node):
     @strawberry.field
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region_by_code.load(self.region_code)
-        assert row is not None
-        return Region.from_row(row)
+        return Region.from_row(required(row, f"region {self.region_code}"))
 
     @strawberry.field(description="The OPD the complaint is assigned to (disposition).")
     async def opd(self, info: Info) -> Opd | None:
@@ -217,14 +216,15 @@ class Complaint(Node):
         row = await info.context.loaders.sla_policy_by_id.load(self.sla_policy_db_id)
         return SlaPolicy.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The original, when rejected as a duplicate; null when the "
+        "caller may not see it."
+    )
     async def duplicate_of(self, info: Info) -> "Complaint | None":
         if self.duplicate_of_db_id is None:
             return None
         row = await info.context.loaders.complaint_by_id.load(self.duplicate_of_db_id)
-        if row is None or not can_see_complaint(info.context.caller, row):
-            return None
-        return Complaint.from_row(row)
+        return visible_complaint(info, row)
 
     @strawberry.field(description="The programme work item (a scheduled fix) it is linked to.")
     async def work_item(
@@ -240,8 +240,10 @@ class Complaint(Node):
     @strawberry.field(description="The most recent event of this complaint.")
     async def last_event(self, info: Info) -> "ComplaintEvent":
         row = await info.context.loaders.last_event_by_complaint_id.load(self.db_id)
-        assert row is not None
-        return ComplaintEvent.from_row(row)
+        return ComplaintEvent.from_row(
+            required(row, f"the events of complaint {self.db_id}"),
+            complaint_presented=self.tracking_presented,
+        )
 
     @strawberry.field(description="The complaint's history, oldest first, read from the event log.")
     async def timeline(
@@ -256,7 +258,9 @@ class Complaint(Node):
             rows = await events_db.events_of_complaint(
                 conn, self.db_id, after=start, limit=first + 1
             )
-        return ComplaintEventConnection.from_rows(rows, first)
+        return ComplaintEventConnection.from_rows(
+            rows, first, complaint_presented=self.tracking_presented
+        )
 
     @strawberry.field(description="Deadlines, their state now, and the escalation level.")
     def sla(self, info: Info) -> ComplaintSla:
@@ -295,6 +299,21 @@ class Complaint(Node):
         return lifecycle.allowed_events(lifecycle.Status(self.status))
 
 
+def visible_complaint(
+    info: Info, row: asyncpg.Record | None, *, presented: bool = False
+) -> Complaint | None:
+    """The complaint in `row` as the caller may see it now, or None: every path from a visible
+    object to a complaint goes through here, so each applies the rule of `node(id:)`. A caller
+    who presented the tracking number (or just submitted the complaint) is its reporter."""
+    if row is None:
+        return None
+    if presented:
+        return Complaint.from_row(row, tracking_presented=True)
+    if not can_see_complaint(info.context.caller, row):
+        return None
+    return Complaint.from_row(row)
+
+
 @strawberry.type(description="One entry of the append-only event log.")
 class ComplaintEvent(Node):
     db_id: strawberry.Private[int]
@@ -318,12 +337,16 @@ class ComplaintEvent(Node):
     occurred_at: datetime
     recorded_at: datetime
     complaint_db_id: strawberry.Private[int]
+    # Reached from the complaint its caller presented the tracking number of (or submitted).
+    complaint_presented: strawberry.Private[bool]
     opd_db_id: strawberry.Private[int | None]
     from_opd_db_id: strawberry.Private[int | None]
     region_code: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "ComplaintEvent":
+    def from_row(
+        cls, row: asyncpg.Record, *, complaint_presented: bool = False
+    ) -> "ComplaintEvent":
         data = row["data"] or {}
         return cls(
             id=strawberry.ID(to_global_id("ComplaintEvent", row["id"])),
@@ -341,6 +364,7 @@ class ComplaintEvent(Node):
             occurred_at=wib(row["occurred_at"]),
             recorded_at=wib(row["recorded_at"]),
             complaint_db_id=row["complaint_id"],
+            complaint_presented=complaint_presented,
             opd_db_id=row["opd_id"],
             from_opd_db_id=row["from_opd_id"],
             region_code=row["region_code"],
@@ -356,13 +380,15 @@ class ComplaintEvent(Node):
         return "staff"
 
     @strawberry.field(
-        description="The complaint as it stood when the event was delivered (live) or read "
-        "(replay); the event's own fields (toStatus, version) say where this event left it."
+        description="The complaint as it stands when the event is delivered (live) or read "
+        "(replay), not as the event left it: the event's own fields (toStatus, version, opd) "
+        "say that. Null when the caller may not see the complaint now, by the rule of "
+        "`node(id:)`: an OPD that saw a confidential complaint's events while it held it does "
+        "not see the complaint once it has passed to another OPD."
     )
-    async def complaint(self, info: Info) -> Complaint:
+    async def complaint(self, info: Info) -> Complaint | None:
         row = await info.context.loaders.complaint_by_id.load(self.complaint_db_id)
-        assert row is not None
-        return Complaint.from_row(row)
+        return visible_complaint(info, row, presented=self.complaint_presented)
 
     @strawberry.field(description="The OPD holding the complaint after this event.")
     async def opd(self, info: Info) -> Opd | None:
@@ -379,8 +405,7 @@ class ComplaintEvent(Node):
     @strawberry.field
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region_by_code.load(self.region_code)
-        assert row is not None
-        return Region.from_row(row)
+        return Region.from_row(required(row, f"region {self.region_code}"))
 
 
 @strawberry.type
@@ -420,8 +445,13 @@ class ComplaintEventConnection:
         return [edge.node for edge in self.edges]
 
     @classmethod
-    def from_rows(cls, rows: list[asyncpg.Record], first: int) -> "ComplaintEventConnection":
-        events = [ComplaintEvent.from_row(row) for row in rows[:first]]
+    def from_rows(
+        cls, rows: list[asyncpg.Record], first: int, *, complaint_presented: bool = False
+    ) -> "ComplaintEventConnection":
+        events = [
+            ComplaintEvent.from_row(row, complaint_presented=complaint_presented)
+            for row in rows[:first]
+        ]
         return cls(
             edges=[ComplaintEventEdge(cursor=e.cursor, node=e) for e in events],
             page_info=PageInfo(

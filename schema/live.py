@@ -7,6 +7,7 @@ from kilas.live.dashboard import DashboardData
 from kilas.resolvers.context import Info
 from kilas.schema.enums import Channel, ComplaintStatus
 from kilas.schema.ids import wib
+from kilas.schema.node import required
 from kilas.schema.reference import Region
 
 
@@ -45,8 +46,7 @@ class RegionCount:
     @strawberry.field
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region_by_code.load(self.region_code)
-        assert row is not None
-        return Region.from_row(row)
+        return Region.from_row(required(row, f"region {self.region_code}"))
 
 
 @strawberry.type(description="The province at a glance, for the command center's wall.")

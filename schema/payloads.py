@@ -8,12 +8,19 @@ from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 
 @strawberry.type
 class SubmitComplaintPayload:
-    complaint: Complaint | None = None
-    event: ComplaintEvent | None = None
+    complaint: Complaint | None = strawberry.field(
+        default=None,
+        description="The new complaint, tracking number included. On a repeat, the stored one "
+        "as this caller may read it: its tracking number only to the credential that submitted "
+        "it (or a role that reads every tracking number); null if the caller may not see it.",
+    )
+    event: ComplaintEvent | None = strawberry.field(
+        default=None, description="The SUBMITTED event; null on a repeat."
+    )
     created: bool = strawberry.field(
         default=False,
-        description="False when this channel and external reference were submitted before and "
-        "the stored complaint is returned unchanged.",
+        description="False when this channel and external reference were submitted before: "
+        "nothing was written.",
     )
     errors: list[UserError] = strawberry.field(default_factory=list)
 

@@ -10,6 +10,7 @@ import strawberry
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
 from kilas.schema.ids import utc_moment
+from kilas.schema.node import required
 from kilas.schema.reference import Opd, OpdHead, Region
 
 # A leap year and a little: "the year 2028" given as [1 Jan 2028, 1 Jan 2029) must pass.
@@ -111,8 +112,7 @@ class RegionPerformance(PerformanceFigures):
     @strawberry.field
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region_by_code.load(self.region_code)
-        assert row is not None
-        return Region.from_row(row)
+        return Region.from_row(required(row, f"region {self.region_code}"))
 
 
 @strawberry.type(description="An OPD's place on the leaderboard.")

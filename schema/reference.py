@@ -6,7 +6,7 @@ import strawberry
 from kilas.resolvers.context import Info
 from kilas.schema.enums import OpdKind, RegionType, SocialPlatform
 from kilas.schema.ids import to_global_id, wib
-from kilas.schema.node import GeoPoint, Node
+from kilas.schema.node import GeoPoint, Node, required
 
 
 @strawberry.type(
@@ -75,7 +75,7 @@ class Opd(Node):
 
     @classmethod
     def from_row(cls, row: asyncpg.Record | None) -> "Opd":
-        assert row is not None
+        row = required(row, "OPD")
         head = OpdHead(name=row["head_name"], title=row["head_title"]) if row["head_name"] else None
         return cls(
             id=strawberry.ID(to_global_id("Opd", row["id"])),

@@ -10,6 +10,7 @@ import asyncpg
 import pytest
 
 from kilas.db import events as events_db
+from kilas.db.complaints import EVERYTHING
 from kilas.db.pool import Connection, connect, create_pool
 from kilas.domain import workflow
 
@@ -66,7 +67,7 @@ async def test_a_reader_following_the_log_never_misses_an_event_of_concurrent_wr
     async def read_once(conn: Connection) -> None:
         nonlocal reads
         last = seen[-1] if seen else 0
-        rows = await events_db.events_after(conn, last, 1000)
+        rows = await events_db.events_after(conn, last, 1000, EVERYTHING)
         reads += 1
         ids = [r["id"] for r in rows]
         assert ids == sorted(ids) and (not ids or ids[0] > last)
@@ -106,12 +107,12 @@ async def test_an_uncommitted_event_holds_back_later_writers_until_it_commits(
         two_task = asyncio.create_task(later())
         await asyncio.sleep(0.3)
         assert not two_task.done()  # waiting for the event-log lock
-        assert await events_db.events_after(reader, 0, 10) == []
+        assert await events_db.events_after(reader, 0, 10, EVERYTHING) == []
         await tx1.commit()
         two = await asyncio.wait_for(two_task, 5)
         assert two.event is not None
         assert two.event["id"] > one.event["id"]
-        assert [r["id"] for r in await events_db.events_after(reader, 0, 10)] == [
+        assert [r["id"] for r in await events_db.events_after(reader, 0, 10, EVERYTHING)] == [
             one.event["id"],
             two.event["id"],
         ]
@@ -134,7 +135,7 @@ async def test_the_event_log_refuses_updates_deletes_and_truncation(database_url
             verb = statement.split()[0]
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"append-only.*{verb}"):
                 await conn.execute(statement)
-        rows = await events_db.events_after(conn, 0, 10)
+        rows = await events_db.events_after(conn, 0, 10, EVERYTHING)
         assert [(r["id"], r["note"]) for r in rows] == [(outcome.event["id"], None)]
     finally:
         await conn.close()
