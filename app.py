@@ -25,6 +25,7 @@ from kilas.auth.authenticator import AuthenticationError, Authenticator
 from kilas.auth.caller import Role, caller_of, client_address
 from kilas.auth.middleware import AuthMiddleware, RefuseUnauthenticated
 from kilas.auth.tokens import JwtVerifier, issue
+from kilas.auth.watch import CredentialWatch
 from kilas.db import performance as performance_db
 from kilas.db.embedded import EmbeddedPostgres
 from kilas.db.migrate import migrate
@@ -44,6 +45,7 @@ from kilas.resolvers import export
 from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
+from kilas.web.graphiql import GraphiQLAssets, cache_directory
 
 log = logging.getLogger("kilas")
 # The wall screen: plain HTML, CSS and ES modules, served from here so an offline command
@@ -68,6 +70,7 @@ class State:
     feeds: LiveFeeds
     database_url: str
     authenticator: Authenticator
+    clock: Clock
 
 
 class KilasGraphQL(GuardedGraphQL[Context, None]):
@@ -76,6 +79,11 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
         self.settings = settings
         self.clock = clock
         self.state: State | None = None
+        self.graphiql = GraphiQLAssets(cache_directory(settings.graphiql_assets_dir))
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our page, loading GraphiQL from this server: strawberry's loads it from a CDN.
+        return await self.graphiql.page()
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         assert self.state is not None, "Kilas is not started"
@@ -96,7 +104,8 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from its connection_init payload (`{"authorization":
         "Bearer …"}`), or from the upgrade request's Authorization header; no credential is
-        the public. A wrong credential closes the socket with 4403."""
+        the public. A wrong credential closes the socket with 4403, and so does one that ends
+        while the socket is open (guard.sockets, auth.watch)."""
         assert self.state is not None, "Kilas is not started"
         params = context.connection_params or {}
         authorization = params.get("authorization", params.get("Authorization"))
@@ -110,20 +119,7 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
             )
         except AuthenticationError as error:
             raise ConnectionRejectionError({"message": error.message}) from None
-        expires_at = context.caller.expires_at
-        if expires_at is not None:
-            # Events check the credential too; this ends a quiet socket on time.
-            delay = max(0.0, (expires_at - self.clock.now()).total_seconds())
-            websocket = context.request
-            asyncio.get_running_loop().call_later(
-                delay, lambda: asyncio.ensure_future(_close_expired(websocket))
-            )
         return UNSET
-
-
-async def _close_expired(websocket: WebSocket) -> None:
-    with contextlib.suppress(Exception):  # already closed by then
-        await websocket.close(code=4403, reason="credential expired")
 
 
 async def prepare_database(database_url: str) -> None:
@@ -211,6 +207,7 @@ def create_app(
     rate_limiter = open_rate_limiter(
         settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst
     )
+    socket_guard = SocketGuard(settings.max_connections_per_caller, rate_limiter)
     graphql = KilasGraphQL(
         settings,
         clock,
@@ -227,13 +224,16 @@ def create_app(
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout),
         allowed_origins=settings.allowed_origins,
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
-        socket_guard=SocketGuard(settings.max_connections_per_caller, rate_limiter),
+        socket_guard=socket_guard,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # Each resource is closed, in reverse order, however far the start-up got.
         async with contextlib.AsyncExitStack() as stack:
+            if settings.graphiql_on:
+                # In the background, beside the database's start-up; never delays readiness.
+                await stack.enter_async_context(graphql.graphiql.fetched_in_background())
             if rate_limiter is not None:
                 stack.push_async_callback(rate_limiter.close)
             if settings.database_url is None:
@@ -275,8 +275,12 @@ def create_app(
             hub.add_listener(feeds.on_events)
             stack.push_async_callback(feeds.stop)
             authenticator = Authenticator(pool, clock, jwt_verifier(settings))
+            # Closes this instance's sockets whose key is revoked or whose credential expires.
+            socket_guard.credentials = CredentialWatch(authenticator, clock)
+            socket_guard.credentials.start()
+            stack.push_async_callback(socket_guard.credentials.stop)
             graphql.state = app.state.kilas = State(
-                pool, bus, hub, sweeper, feeds, database_url, authenticator
+                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock
             )
             if settings.simulate:
                 # The demo's live stream, through this server's own API once it answers.
@@ -305,6 +309,10 @@ def create_app(
     async def wall(request: Request) -> Response:
         return FileResponse(WEB / "wall" / "index.html", headers=WALL_HEADERS)
 
+    # GraphiQL's own files (web/graphiql.py); none when GraphiQL is off.
+    graphiql_files = (
+        [Route("/graphiql/{path:path}", graphql.graphiql.asset)] if settings.graphiql_on else []
+    )
     # Route + WebSocketRoute, not Mount: a Mount redirects POST /graphql and refuses the socket.
     return Starlette(
         routes=[
@@ -316,6 +324,7 @@ def create_app(
             Route("/export/complaints.csv", export.complaints_csv),
             Route("/wall", wall),
             Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
+            *graphiql_files,
         ],
         # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
         middleware=[

@@ -3,6 +3,7 @@ API key; any other bearer token is a JWT. A credential that is present but wrong
 never downgraded to the public role."""
 
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -57,7 +58,8 @@ class Authenticator:
             return public(address)
         scheme, _, token = authorization.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        # JWTs and API keys are ASCII; a socket's connection_init can send anything JSON holds.
+        if scheme.lower() != "bearer" or not token or not token.isascii():
             raise AuthenticationError(
                 "the Authorization header must be `Bearer <token>` (a JWT or a kls_ API key)"
             )
@@ -66,7 +68,8 @@ class Authenticator:
         return await self._jwt(token, address)
 
     async def still_valid(self, caller: Caller) -> bool:
-        """For long-lived subscriptions: not expired, and an API key not revoked since."""
+        """For what outlives a request (a socket's operations, a subscription's events): not
+        expired, and an API key not revoked since, as of at most KEY_CACHE_SECONDS ago."""
         now = self._clock.now()
         if caller.expired(now):
             return False
@@ -78,11 +81,42 @@ class Authenticator:
                 row = await conn.fetchrow(
                     "SELECT revoked_at, expires_at FROM api_keys WHERE id = $1", caller.api_key_id
                 )
-            checked = (time.monotonic(), row)
-            if len(self._key_checks) > 10_000:
-                self._key_checks.clear()
-            self._key_checks[caller.api_key_id] = checked
+            checked = self._remember_check(caller.api_key_id, row)
         return checked[1] is not None and _usable(checked[1], now) is None
+
+    async def ended_keys(self, key_ids: Collection[int]) -> dict[int, str]:
+        """Of these keys, the ones no longer usable, each with why ("revoked" or "expired"),
+        read now in one query; what it reads also answers `still_valid` for a while."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, revoked_at, expires_at FROM api_keys WHERE id = ANY($1::bigint[])",
+                list(key_ids),
+            )
+        found = {row["id"]: row for row in rows}
+        now = self._clock.now()
+        ended = {}
+        for key_id in key_ids:
+            row = found.get(key_id)
+            self._remember_check(key_id, row)
+            if row is None or row["revoked_at"] is not None:
+                ended[key_id] = "revoked"
+            elif _usable(row, now) is not None:
+                ended[key_id] = "expired"
+        if ended:
+            # Nor does this instance take them again for what is left of KEY_CACHE_SECONDS.
+            for digest, cached in list(self._keys.items()):
+                if cached.row["id"] in ended:
+                    del self._keys[digest]
+        return ended
+
+    def _remember_check(
+        self, key_id: int, row: asyncpg.Record | None
+    ) -> tuple[float, asyncpg.Record | None]:
+        checked = (time.monotonic(), row)
+        if len(self._key_checks) > 10_000:
+            self._key_checks.clear()
+        self._key_checks[key_id] = checked
+        return checked
 
     async def _jwt(self, token: str, address: str) -> Caller:
         if self._verifier is None:

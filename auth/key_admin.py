@@ -58,9 +58,11 @@ async def create_key(
 
 async def revoke_key(conn: Connection, key: str, now: datetime) -> tuple[asyncpg.Record, bool]:
     """(the key's row, whether it was active until now); by id or by prefix."""
+    key_id = None
     if key.isdigit() and len(key) < 19:
-        key_id = int(key)
-    else:
+        key_id = await conn.fetchval("SELECT id FROM api_keys WHERE id = $1", int(key))
+    if key_id is None:
+        # A prefix is hex: one in forty is all digits, and is a prefix still.
         key_id = await conn.fetchval("SELECT id FROM api_keys WHERE prefix = $1", key)
     before = (
         await conn.fetchval("SELECT revoked_at FROM api_keys WHERE id = $1", key_id)

@@ -132,17 +132,20 @@ class _Estimate:
 
 class QueryCost(SchemaExtension):
     """Refuses, before execution, an operation estimated to ask for more than `max_cost`
-    objects (QUERY_TOO_COMPLEX, limit "cost")."""
+    objects (QUERY_TOO_COMPLEX, limit "cost"). The refusal is a validation error, as the depth
+    and alias limits are, so that every transport reports it alike (over a WebSocket, an
+    `error` for the operation). It follows strawberry's ValidationCache, whose errors it reads:
+    a document that is invalid already is not estimated."""
 
     def __init__(self, max_cost: int, default_page_size: int, largest_page: int) -> None:
         self.max_cost = max_cost
         self.default_page_size = default_page_size
         self.largest_page = largest_page
 
-    def on_execute(self) -> Iterator[None]:
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None:
+        if document is not None and not context.pre_execution_errors:
             schema = context.schema._schema
             fragments = {
                 d.name.value: d
@@ -171,10 +174,14 @@ class QueryCost(SchemaExtension):
                     continue
                 cost = estimate.cost(operation.selection_set, root, 1)
                 if cost > self.max_cost:
-                    raise too_complex(
-                        f"it may ask for more than {self.max_cost} objects (about {cost} or "
-                        "more); ask for smaller pages or fewer nested lists",
-                        "cost",
-                        self.max_cost,
-                    )
+                    # strawberry validates no further once errors are set.
+                    context.pre_execution_errors = [
+                        too_complex(
+                            f"it may ask for more than {self.max_cost} objects (about {cost} or "
+                            "more); ask for smaller pages or fewer nested lists",
+                            "cost",
+                            self.max_cost,
+                        )
+                    ]
+                    break
         yield

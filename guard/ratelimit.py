@@ -14,7 +14,7 @@ from redis.exceptions import RedisError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kilas.guard._caller import caller_key
-from kilas.guard._responses import error_body, send_json
+from kilas.guard._responses import deny_websocket, error_body, send_json
 
 log = logging.getLogger("kilas.guard")
 
@@ -182,6 +182,6 @@ class RateLimit:
             return await send_json(send, 429, body, headers)
         await receive()  # websocket.connect
         if "websocket.http.response" in scope.get("extensions", {}):
-            await send_json(send, 429, body, headers, websocket=True)
+            await deny_websocket(receive, send, 429, body, headers)
         else:
             await send({"type": "websocket.close", "code": 1008})  # the handshake gets a 403

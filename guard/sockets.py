@@ -1,6 +1,8 @@
 """WebSocket limits, on graphql-transport-ws and on the legacy graphql-ws when it is on:
 connections per caller on this instance, operations per connection, and the caller's request
-rate for each operation a socket starts (a query or a mutation may run over a socket too)."""
+rate for each operation a socket starts (a query or a mutation may run over a socket too); and
+the socket's credential, checked again for each operation and watched while the socket is open
+(auth.watch), so that a revoked key or an expired token ends the socket."""
 
 from collections import Counter
 from typing import Any
@@ -19,8 +21,12 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types.execution import PreExecutionError
 
+from kilas.auth.authenticator import AuthenticationError
+from kilas.auth.caller import Caller
+from kilas.auth.watch import CREDENTIAL_REFUSED, CredentialWatch, Watched
 from kilas.guard._caller import caller_key
 from kilas.guard.ratelimit import RateLimiter, refusal
+from kilas.guard.text import envelope_refusal
 from kilas.guard.validation import TOO_COMPLEX
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
@@ -36,6 +42,8 @@ class SocketGuard:
         self.max_connections = max_connections_per_caller
         self.limiter = limiter
         self.connections: Counter[str] = Counter()
+        # Set by the lifespan once the database is open.
+        self.credentials: CredentialWatch | None = None
 
     def connect(self, key: str) -> bool:
         if self.connections[key] >= self.max_connections:
@@ -65,14 +73,16 @@ class SocketGuard:
 
 
 class _Counted:
-    """A socket's place in its caller's count: taken when the connection is acknowledged (the
-    caller is known once connection_init has been authenticated, and is counted before it is
-    told the connection is ready), given back however the socket ends."""
+    """A socket's place in its caller's count and in the credential watch: taken when the
+    connection is acknowledged (the caller is known once connection_init has been
+    authenticated, and is counted before it is told the connection is ready), given back
+    however the socket ends."""
 
     view: Any
     websocket: Any
     context: Any
     counted_as: str | None = None
+    watched: Watched | None = None
 
     @property
     def guard(self) -> SocketGuard | None:
@@ -84,6 +94,10 @@ class _Counted:
         scope = socket.scope if socket is not None else {}
         return caller_key(scope, getattr(self.context, "caller", None))
 
+    def caller(self) -> Caller | None:
+        caller = getattr(self.context, "caller", None)
+        return caller if isinstance(caller, Caller) else None
+
     async def count_on_ack(self, message: Any) -> None:
         guard = self.guard
         if message.get("type") != "connection_ack" or not guard or self.counted_as is not None:
@@ -94,11 +108,35 @@ class _Counted:
             await self.websocket.close(code=TRY_AGAIN_LATER, reason=reason)
             raise WebSocketDisconnected  # ends the handler, through its clean-up
         self.counted_as = key
+        caller = self.caller()
+        if guard.credentials is not None and caller is not None:
+            self.watched = guard.credentials.watch(caller, self._close_for_credential)
+
+    async def _close_for_credential(self, reason: str) -> None:
+        await self.websocket.close(code=CREDENTIAL_REFUSED, reason=reason)
+
+    async def credential_refusal(self) -> GraphQLError | None:
+        """Why the socket's credential may start nothing more, if it may not: checked against
+        the credential as it is now (within auth.authenticator.KEY_CACHE_SECONDS), not as it was
+        at connection_init."""
+        guard, caller = self.guard, self.caller()
+        if guard is None or guard.credentials is None or caller is None or caller.is_public:
+            return None  # the public has no credential to lose
+        if await guard.credentials.authenticator.still_valid(caller):
+            return None
+        return GraphQLError(
+            "the credential of this connection has expired or been revoked; reconnect with a "
+            "valid one",
+            extensions={"code": AuthenticationError.code},
+        )
 
     def release(self) -> None:
         if self.guard and self.counted_as is not None:
             self.guard.disconnect(self.counted_as)
             self.counted_as = None
+        if self.watched is not None:
+            self.watched.end()
+            self.watched = None
 
 
 class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
@@ -116,10 +154,22 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.guard and self.connection_acknowledged and message["id"] not in self.operations:
+            refused = await self.credential_refusal()
+            if refused is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [refused.formatted]}
+                )
+                await self._close_for_credential("credential expired or revoked")
+                return
             error = await self.guard.refusal(
                 self.caller_key(), len(self.operations), self.max_subscriptions_per_connection
             )
             if error is not None:
+                await self.send_message(
+                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                )
+                return
+            if (error := envelope_refusal(message.get("payload"))) is not None:
                 await self.send_message(
                     {"id": message["id"], "type": "error", "payload": [error.formatted]}
                 )
@@ -150,11 +200,19 @@ class GuardedLegacyWS(_Counted, BaseGraphQLWSHandler[Any, Any]):
 
     async def handle_start(self, message: StartMessage) -> None:
         if self.guard and self.connection_acknowledged and message["id"] not in self.tasks:
+            refused = await self.credential_refusal()
+            if refused is not None:
+                payload: Any = refused.formatted
+                await self.send_message({"type": "error", "id": message["id"], "payload": payload})
+                await self._close_for_credential("credential expired or revoked")
+                return
             error = await self.guard.refusal(
                 self.caller_key(), len(self.tasks), self.max_subscriptions_per_connection
             )
+            if error is None:
+                error = envelope_refusal(message.get("payload"))
             if error is not None:
-                payload: Any = error.formatted
+                payload = error.formatted
                 await self.send_message({"type": "error", "id": message["id"], "payload": payload})
                 return
         await super().handle_start(message)

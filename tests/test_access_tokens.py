@@ -276,3 +276,17 @@ async def test_admins_manage_api_keys_over_graphql_and_no_one_else_can(
     assert revoked["revokeApiKey"]["apiKey"]["revokedAt"] is not None
     server.app.state.kilas.authenticator._keys.clear()
     await refused(url, f"Bearer {key}", "revoked")
+
+
+async def test_kilas_apikey_revokes_a_key_by_a_prefix_that_is_all_digits(
+    tmp_path: Path, database_url: str, pool: asyncpg.Pool
+) -> None:
+    key = "kls_12345678_" + "A" * 43
+    async with pool.acquire() as conn:
+        await api_keys_db.insert_key(
+            conn, prefix="12345678", key_hash=api_keys.key_hash(key), name="digits",
+            role="PARTNER", opd_id=None, region_code=None, expires_at=None,
+        )  # fmt: skip
+    revoked = run(tmp_path, "apikey", "revoke", "12345678", "--database-url", database_url)
+    assert revoked.returncode == 0 and "revoked key" in revoked.stdout, revoked.stderr
+    assert await pool.fetchval("SELECT revoked_at FROM api_keys WHERE prefix = '12345678'")

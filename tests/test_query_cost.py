@@ -86,8 +86,12 @@ async def test_over_a_websocket_a_costly_subscription_is_refused_and_the_socket_
     async with WsClient.connect(server.ws_url) as client:
         await client.subscribe("costly", costly)
         message = await client.message("costly")
-        assert message["type"] in ("error", "next"), message
-        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-        assert errors[0]["extensions"]["limit"] == "cost", errors
+        # Refused as the depth and alias limits are: an `error`, never a `next`.
+        assert message["type"] == "error", message
+        assert message["payload"][0]["extensions"]["limit"] == "cost", message
+        await client.subscribe("costly query", FAN_OUT, {"outer": 100, "first": 200})
+        message = await client.message("costly query")
+        assert message["type"] == "error", message
+        refused({"data": None, "errors": message["payload"]})
         await client.subscribe("fine", "query { __typename }")
         assert await client.next_data("fine") == {"__typename": "Query"}

@@ -4,6 +4,7 @@ and operations per connection (a refused subscribe gets an `error`, the socket s
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -152,3 +153,56 @@ async def test_the_legacy_protocol_has_the_same_limits(database_url: str) -> Non
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(second.recv(), 10)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+
+
+async def test_a_page_on_the_same_host_with_another_scheme_may_not_open_a_socket(
+    server: RunningServer,
+) -> None:
+    same = f"http://127.0.0.1:{server.port}"
+    async with websockets.connect(
+        server.ws_url,
+        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+        origin=same,  # type: ignore[arg-type]
+    ) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    for other in (f"https://127.0.0.1:{server.port}", f"http://127.0.0.1:{server.port + 1}"):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(
+                server.ws_url,
+                subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                origin=other,  # type: ignore[arg-type]
+            ):
+                pass
+        assert refused.value.response.status_code == 403, other
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+async def test_a_handshake_refused_with_429_logs_no_error(database_url: str) -> None:
+    errors = _Records()
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    async with start_server(database_url, rate_limit=60, rate_limit_burst=1) as server:
+        uvicorn_log.addHandler(errors)
+        try:
+            async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]):  # type: ignore[list-item]
+                pass
+            for _ in range(2):
+                with pytest.raises(websockets.InvalidStatus) as refused:
+                    async with websockets.connect(
+                        server.ws_url,
+                        subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
+                    ):
+                        pass
+                assert refused.value.response.status_code == 429
+            await asyncio.sleep(0.5)  # for anything the server logs once the connection ends
+        finally:
+            uvicorn_log.removeHandler(errors)
+    assert [r.getMessage() for r in errors.records] == []
