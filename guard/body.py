@@ -1,5 +1,6 @@
 """A size limit on request bodies and WebSocket messages, enforced on the bytes that arrive:
-a chunked body without Content-Length is refused as soon as it passes the limit."""
+a chunked body without Content-Length is refused as soon as it passes the limit. And the other
+way, a WebSocket close frame that fits the protocol, whatever reason the application gives."""
 
 from typing import Any
 
@@ -10,6 +11,16 @@ from kilas.guard._responses import error_body, send_json
 TOO_LARGE = "PAYLOAD_TOO_LARGE"
 # RFC 6455: "a message that is too big for it to process".
 WS_MESSAGE_TOO_BIG = 1009
+# RFC 6455: a close frame's reason is UTF-8, at most 123 bytes.
+MAX_CLOSE_REASON = 123
+
+
+def close_reason(reason: str) -> str:
+    """A reason that fits a close frame. strawberry's reasons can quote the client (an unknown
+    message type, an operation id); one that is not text, or too long, would make the server
+    drop the connection without closing it."""
+    data = reason.encode("utf-8", "backslashreplace")[:MAX_CLOSE_REASON]
+    return data.decode("utf-8", "ignore")
 
 
 class BodySizeLimit:
@@ -77,8 +88,11 @@ class BodySizeLimit:
 
         async def guarded_send(message: Message) -> None:
             # After our close, the application's own sends (and its close) go nowhere.
-            if not closed:
-                await send(message)
+            if closed:
+                return
+            if message["type"] == "websocket.close" and message.get("reason"):
+                message = {**message, "reason": close_reason(message["reason"])}
+            await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
 

@@ -1,6 +1,7 @@
 """Every error a client can get carries a stable `extensions.code`, including the ones
 graphql-core and the transports produce, and the masked unexpected ones."""
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,8 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+
+log = logging.getLogger("kilas")
 
 # graphql-core's own limits, reported as syntax errors while it parses.
 _PARSER_LIMITS = {
@@ -78,10 +81,8 @@ class ErrorCodes(SchemaExtension):
                 _parse_error(error, self.execution_context.parse_options.get("max_tokens"))
             elif self.step == "validate":
                 _with_code(error, VALIDATION_FAILED)
-            elif error.message.startswith("Variable '$"):
+            elif client_mistake(error):
                 _with_code(error, BAD_USER_INPUT)
-            elif error.path is None and not _raised_by_code(error):
-                _with_code(error, BAD_USER_INPUT)  # e.g. an unknown operation name
             else:
                 _with_code(error, INTERNAL)
 
@@ -89,6 +90,29 @@ class ErrorCodes(SchemaExtension):
 def _raised_by_code(error: GraphQLError) -> bool:
     original = error.original_error
     return original is not None and not isinstance(original, GraphQLError)
+
+
+def client_mistake(error: GraphQLError) -> bool:
+    """An error in running the request that is the client's: a variable of the wrong type (its
+    scalar may have raised while reading it), or an unknown operation name."""
+    return error.message.startswith("Variable '$") or (
+        error.path is None and not _raised_by_code(error)
+    )
+
+
+def faults(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The errors to log as the server's faults, with their tracebacks. Expected failures (those
+    with a code: FORBIDDEN, INVALID_INPUT, …) are answers and are not logged; a client's
+    mistake is logged on one line, at INFO."""
+    found = []
+    for error in errors:
+        if error.extensions and "code" in error.extensions:
+            continue
+        if client_mistake(error):
+            log.info("refused a request: %s", error.message.replace("\n", " "))
+        else:
+            found.append(error)
+    return found
 
 
 class MaskUnexpected(MaskErrors):

@@ -1,6 +1,7 @@
 """Limits on the shape of a GraphQL document, checked before anything runs: its depth, its
 aliases (each one runs its field once more), its tokens (counted while parsing, so an oversized
-document is never parsed whole), and introspection where it is turned off."""
+document is never parsed whole), introspection where it is turned off, and where suggestions
+("Did you mean …?") are turned off."""
 
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
@@ -20,8 +21,9 @@ from graphql import (
     ValidationRule,
     parse,
 )
-from graphql.validation import ASTValidationRule
+from graphql.validation import ASTValidationRule, ValidationContext
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
@@ -161,6 +163,26 @@ class NoIntrospection(ValidationRule):
                     extensions={"code": INTROSPECTION_DISABLED},
                 )
             )
+
+
+class HideSuggestions(ValidationRule):
+    """No "Did you mean …?" in validation errors: with introspection off, suggestions would
+    still spell out the schema's field, argument and type names one guess at a time. graphql-core
+    has the flag (`validate(hide_suggestions=True)`) but strawberry does not pass it: every rule
+    reads it from the one context they share, which this rule sets as it is made.
+    tests/test_production_mode.py fails if a graphql-core upgrade renames it."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        context._hide_suggestions = True
+
+
+class ExecutionWithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's executor, with no "Did you mean …?" in the errors of coercing variables."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        return super().build(*args, **{**kwargs, "hide_suggestions": True})
 
 
 # Comments and blanks are not tokens: a long text may still parse into a small document, and

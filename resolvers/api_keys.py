@@ -8,7 +8,7 @@ from kilas.auth.caller import Role
 from kilas.auth.key_admin import create_key, revoke_key
 from kilas.auth.policy import ADMIN_ONLY
 from kilas.db import api_keys as api_keys_db
-from kilas.domain.errors import DomainError, invalid
+from kilas.domain.errors import DomainError
 from kilas.resolvers.context import Info
 from kilas.resolvers.permissions import require
 from kilas.schema.api_keys import ApiKey, ApiKeyPayload, CreateApiKeyPayload
@@ -26,7 +26,7 @@ async def api_keys(info: Info) -> list[ApiKey]:
 @strawberry.input
 class CreateApiKeyInput:
     name: str = strawberry.field(description="Who holds it, e.g. 'SP4N-LAPOR! bridge'.")
-    role: str = strawberry.field(description="OPD_OFFICER, OPERATOR, SUPERVISOR, PARTNER or ADMIN.")
+    role: Role = strawberry.field(description="Any role but PUBLIC.")
     opd_slug: str | None = strawberry.field(
         default=None, description="The OPD of an OPD_OFFICER key, or a partner key's scope."
     )
@@ -40,16 +40,12 @@ class CreateApiKeyInput:
 async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
     try:
         require(info, ADMIN_ONLY, "createApiKey")
-        try:
-            role = Role(input.role)
-        except ValueError:
-            raise invalid("role", f"{input.role!r} is not a role a key can have") from None
         expires_at = utc_moment(input.expires_at, "expiresAt") if input.expires_at else None
         async with info.context.pool.acquire() as conn, conn.transaction():
             key, row = await create_key(
                 conn,
                 name=input.name,
-                role=role,
+                role=input.role,
                 opd_slug=input.opd_slug,
                 region_code=input.region_code,
                 expires_at=expires_at,

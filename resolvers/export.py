@@ -6,7 +6,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncGenerator, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -17,11 +17,12 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from kilas.auth.caller import caller_of
-from kilas.auth.policy import SEES_ALL
+from kilas.auth.policy import SEES_ALL, visibility
 from kilas.db import performance as performance_db
 from kilas.db import reference as reference_db
 from kilas.db.complaints import ComplaintFilter
 from kilas.db.pool import Connection
+from kilas.domain.clock import Clock
 from kilas.domain.errors import DomainError
 from kilas.domain.lifecycle import Channel, Status
 from kilas.schema.ids import WIB, utc_moment
@@ -106,8 +107,8 @@ def _period(request: Request) -> tuple[datetime, datetime]:
 
 
 def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state.kilas, "clock", None)
-    return clock.now() if clock is not None else datetime.now(UTC)
+    clock: Clock = request.app.state.kilas.clock
+    return clock.now()
 
 
 # The complaint export lists tracking numbers and confidential complaints: staff who see them all.
@@ -185,6 +186,7 @@ async def _filter(request: Request, conn: Connection) -> ComplaintFilter:
     if created_from and created_before and created_from >= created_before:
         raise BadRequest("to must be later than from")
     return ComplaintFilter(
+        visibility=visibility(caller_of(request.scope)),
         statuses=statuses or None,
         opd_id=opd_id,
         region_code=region,

@@ -1,32 +1,48 @@
 """Assembles the one Kilas schema from the root fields in `resolvers`."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import create_type
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from kilas.guard.cost import QueryCost
-from kilas.guard.errors import ErrorCodes, MaskUnexpected
-from kilas.guard.validation import LimitedParser, NoIntrospection, QueryLimits
+from kilas.guard.errors import ErrorCodes, MaskUnexpected, faults
+from kilas.guard.validation import (
+    ExecutionWithoutSuggestions,
+    HideSuggestions,
+    LimitedParser,
+    NoIntrospection,
+    QueryLimits,
+)
 from kilas.resolvers import (
     access_log,
     admin_mutations,
     api_keys,
     complaint_mutations,
+    open_alerts,
     performance,
     queries,
     subscriptions,
 )
 from kilas.schema.complaints import MAX_TIMELINE_PAGE, Complaint, ComplaintEvent
-from kilas.schema.extensions import RejectNulCharacters
+from kilas.schema.decimals import SCALARS
+from kilas.schema.extensions import RejectInvalidText
 from kilas.schema.programmes import Programme, WorkItem
 from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
 Query = create_type(
-    "Query", queries.QUERIES + performance.QUERIES + access_log.QUERIES + api_keys.QUERIES
+    "Query",
+    queries.QUERIES
+    + open_alerts.QUERIES
+    + performance.QUERIES
+    + access_log.QUERIES
+    + api_keys.QUERIES,
 )
 Mutation = create_type(
     "Mutation", complaint_mutations.MUTATIONS + admin_mutations.MUTATIONS + api_keys.MUTATIONS
@@ -51,15 +67,26 @@ def _unexpected(error: GraphQLError) -> bool:
 
 
 class KilasSchema(Schema):
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        *args: Any,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+        **kwargs: Any,
+    ) -> ExecutionResult:
+        # A subscription sent as a plain HTTP request would run its root field once as a query
+        # and fail as an internal error; it belongs on the WebSocket (strawberry's streaming
+        # transports call `stream`/`subscribe`, not this).
+        allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
+        allowed.discard(OperationType.SUBSCRIPTION)
+        return await super().execute(query, *args, allowed_operation_types=allowed, **kwargs)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        # Expected failures (a code in `extensions`: FORBIDDEN, INVALID_INPUT, …) are answers,
-        # not faults: logging each with a traceback would bury the real ones.
-        super().process_errors(
-            [e for e in errors if not (e.extensions and "code" in e.extensions)],
-            execution_context,
-        )
+        # Expected failures and clients' mistakes are not faults: logging each with a traceback
+        # would bury the real ones.
+        super().process_errors(faults(errors), execution_context)
 
 
 def build_schema(
@@ -69,12 +96,14 @@ def build_schema(
     limits: QueryLimits = QueryLimits(),
 ) -> Schema:
     rules = limits.rules() if introspection else [*limits.rules(), NoIntrospection]
+    if production:
+        rules.append(HideSuggestions)
     # strawberry's parser and validation caches are unbounded unless given a size.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: LimitedParser(max_tokens=limits.tokens),
         lambda: ValidationCache(maxsize=512),
         lambda: AddValidationRules(rules),
-        RejectNulCharacters,
+        RejectInvalidText,
         lambda: QueryCost(
             limits.cost,
             limits.default_page_size,
@@ -90,4 +119,6 @@ def build_schema(
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
+        scalar_overrides=SCALARS,
+        execution_context_class=ExecutionWithoutSuggestions if production else None,
     )

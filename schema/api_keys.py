@@ -5,8 +5,16 @@ from datetime import datetime
 import asyncpg
 import strawberry
 
+from kilas.auth.caller import Role
 from kilas.schema.errors import UserError
 from kilas.schema.ids import to_global_id, wib
+
+strawberry.enum(
+    Role,
+    name="Role",
+    description="What a caller may do (README, Access control). PUBLIC is a caller without a "
+    "credential; an API key has any other role.",
+)
 
 
 @strawberry.type(description="An API key of a partner app (the key itself is never shown again).")
@@ -14,7 +22,7 @@ class ApiKey:
     id: strawberry.ID
     prefix: str = strawberry.field(description="The key's first characters after kls_, to tell it.")
     name: str
-    role: str
+    role: Role
     opd_slug: str | None = strawberry.field(description="The OPD it is limited to, if any.")
     region_code: str | None = strawberry.field(description="The region it is limited to, if any.")
     created_at: datetime
@@ -28,7 +36,7 @@ class ApiKey:
             id=strawberry.ID(to_global_id("ApiKey", row["id"])),
             prefix=row["prefix"],
             name=row["name"],
-            role=row["role"],
+            role=Role(row["role"]),
             opd_slug=row["opd_slug"],
             region_code=row["region_code"],
             created_at=wib(row["created_at"]),

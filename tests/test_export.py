@@ -4,15 +4,16 @@ reporter personal data, and a complaint file streamed in chunks however long it 
 import asyncio
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
+from kilas.domain.clock import ManualClock
 from kilas.schema.ids import WIB
-from tests.test_performance import seed
-from tests.wire import RunningServer, http_client, token
+from tests.test_performance import insert_complaint, seed
+from tests.wire import RunningServer, http_client, start_server, token
 
 COMPLAINT_COLUMNS = [
     "tracking_number", "status", "channel", "category_code", "region_code", "region_name",
@@ -113,6 +114,26 @@ async def test_opd_performance_csv_has_one_line_per_opd(
     )  # fmt: skip
     assert rows["bappeda"]["received"] == "0"
     assert rows["bappeda"]["median_response_hours"] == ""
+
+
+async def test_the_opd_performance_csv_reads_the_time_from_the_servers_clock(
+    database_url: str, conn: asyncpg.Connection
+) -> None:
+    # Assigned on 3 November at 08:00 WIB and not answered: its response is due at 08:00 the
+    # next day, and counts as decided (missed) only once that moment has passed on Kilas's clock.
+    assigned = datetime(2025, 11, 3, 8, tzinfo=WIB)
+    await insert_complaint(conn, "dpubmck", "33.74", assigned, status="ASSIGNED")
+    clock = ManualClock(assigned + timedelta(hours=1))
+    period = {"from": "2025-11-01", "to": "2025-12-01"}
+    async with start_server(database_url, clock=clock, sla_sweep_interval=0) as server:
+        decided = []
+        for _ in range(2):
+            status, _, body = await download(server, "/export/opd-performance.csv", period)
+            assert status == 200, body
+            decided.append({row["opd_slug"]: row for row in table(body)}["dpubmck"])
+            clock.advance(timedelta(days=1))
+    assert [row["responses_decided"] for row in decided] == ["0", "1"]
+    assert [row["response_sla_share"] for row in decided] == ["", "0.0"]
 
 
 @pytest.mark.parametrize(

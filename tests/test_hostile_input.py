@@ -54,6 +54,12 @@ HOSTILE: dict[str, tuple[tuple[str, Any, str], int, str]] = {
     "an unsupported content type": (("POST", b"{ __typename }", "text/plain"), 400,
                                     "BAD_REQUEST"),
     "a mutation over GET": (("GET", "mutation { __typename }", ""), 400, "BAD_REQUEST"),
+    # Subscriptions run over the WebSocket; over HTTP they were an internal error.
+    "a subscription over POST": (("POST", json.dumps({"query": "subscription { complaintEvents "
+                                                      "{ cursor } }"}), "application/json"),
+                                 400, "BAD_REQUEST"),
+    "a subscription over GET": (("GET", "subscription { complaintEvents { cursor } }", ""), 400,
+                                "BAD_REQUEST"),
     "a syntax error": (("POST", b'{"query": "{ complaints(first: }"}', "application/json"),
                        200, "GRAPHQL_PARSE_FAILED"),
     "an unknown field": (("POST", b'{"query": "{ passwords }"}', "application/json"), 200,

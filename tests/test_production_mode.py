@@ -144,3 +144,39 @@ async def test_production_still_explains_expected_errors(prod: RunningServer) ->
     assert "Int cannot represent non-integer value" in error["message"]
     body = await gql(prod.http_url, "{ complaints(first: 1000) { totalCount } }", token=operator())
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+# Each mistake is one graphql-core answers with a suggestion ("Did you mean …?") in development.
+MISTAKES: list[tuple[str, dict[str, Any], str]] = [
+    ("{ complaints(first: 1) { totalCont } }", {}, "totalCount"),
+    ("{ complaints(frist: 1) { totalCount } }", {}, "first"),
+    ("{ complaints(first: 1, filter: {status: [RECIEVED]}) { totalCount } }", {}, "RECEIVED"),
+    ('{ complaints(first: 1, filter: {serch: "x"}) { totalCount } }', {}, "search"),
+    (ops.SUBMIT, {"input": ops.complaint_input(reporter={"handel": "@warga"})}, "handle"),
+    (ops.SUBMIT, {"input": ops.complaint_input(channel="WHATSAP")}, "WHATSAPP"),
+]
+
+
+async def suggestions(server: RunningServer, token: str) -> list[str]:
+    """The error messages of the mistakes, one each."""
+    messages = []
+    for query, variables, _ in MISTAKES:
+        body = await gql(server.http_url, query, variables, token=token)
+        assert body.get("data") is None, body
+        [error] = body["errors"]
+        assert error["extensions"]["code"] in ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT")
+        messages.append(error["message"])
+    return messages
+
+
+async def test_production_suggests_no_names_when_a_client_gets_one_wrong(
+    prod: RunningServer, database_url: str
+) -> None:
+    for message, (_, _, name) in zip(await suggestions(prod, operator()), MISTAKES, strict=True):
+        assert "Did you mean" not in message and name not in message, message
+    # The same mistakes, outside production, are answered with the name they missed.
+    async with start_server(database_url, jwt_secret=JWT_SECRET) as development:
+        for message, (_, _, name) in zip(
+            await suggestions(development, operator()), MISTAKES, strict=True
+        ):
+            assert "Did you mean" in message and name in message, message
