@@ -30,6 +30,10 @@ def _switch(config: Config, name: str) -> bool | None:
     return value
 
 
+def _optional_path(value: str) -> Path | None:
+    return Path(value) if value else None
+
+
 def _pem(value: str | None) -> str | None:
     """A PEM public key given inline, or the path of a file holding one."""
     if value is None or "-----BEGIN" in value:
@@ -63,6 +67,8 @@ class Settings:
     event_poll_interval: float = 2.0
     # None: on in development and test, off in production.
     graphiql: bool | None = None
+    # Where GraphiQL's files are cached; None: the user's cache directory (web/graphiql.py).
+    graphiql_assets_dir: Path | None = None
     introspection: bool | None = None
     max_query_depth: int = 12
     max_aliases: int = 30
@@ -147,6 +153,7 @@ class Settings:
                 "KILAS_EVENT_POLL_INTERVAL", cast=float, default=d.event_poll_interval
             ),
             graphiql=_switch(config, "KILAS_GRAPHIQL"),
+            graphiql_assets_dir=_optional_path(config("KILAS_GRAPHIQL_ASSETS_DIR", default="")),
             introspection=_switch(config, "KILAS_INTROSPECTION"),
             max_query_depth=config("KILAS_MAX_QUERY_DEPTH", cast=int, default=d.max_query_depth),
             max_aliases=config("KILAS_MAX_ALIASES", cast=int, default=d.max_aliases),

@@ -37,6 +37,7 @@ def test_the_wheel_holds_only_the_kilas_package(tmp_path: Path) -> None:
     assert "kilas/app.py" in names
     assert "kilas/db/migrations/0001_reference.sql" in names
     assert "kilas/web/wall/index.html" in names
+    assert "kilas/web/graphiql.html" in names
 
 
 def test_no_module_of_kilas_imports_a_generic_top_level_name() -> None:
