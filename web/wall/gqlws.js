@@ -6,10 +6,13 @@
 // Protocol: https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md
 
 const PROTOCOL = "graphql-transport-ws";
+// Kilas closes with 4403 a socket whose credential is wrong, revoked or expired.
+const FORBIDDEN = 4403;
 
 export class GraphQLSocket {
   // url: ws(s)://…/graphql; connectionPayload: () => object sent with connection_init;
-  // onState: ({state, retryAt, attempt, reason}) => void, state one of connecting, open, closed.
+  // onState: ({state, retryAt, attempt, reason}) => void, state one of connecting, open, closed,
+// refused (the server refused the credential: final, since trying again cannot help).
   constructor(url, { connectionPayload = () => ({}), onState = () => {}, options = {} } = {}) {
     this.url = url;
     this.connectionPayload = connectionPayload;
@@ -73,7 +76,8 @@ export class GraphQLSocket {
     this.acknowledged = false;
     if (navigator.onLine === false) {
       // No attempt while the browser has no network: it would only fail. `online` calls retryNow.
-      this.setState({ state: "closed", retryAt: null, attempt: this.attempt, reason: "offline" });
+      const reason = "tanpa jaringan";
+      this.setState({ state: "closed", retryAt: null, attempt: this.attempt, reason });
       return;
     }
     this.setState({ state: "connecting", attempt: this.attempt });
@@ -87,14 +91,16 @@ export class GraphQLSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.send({ type: "connection_init", payload: this.connectionPayload() });
-      this.timers.ack = setTimeout(() => this.drop("no connection_ack"), this.options.ackTimeout);
+      const { ackTimeout } = this.options;
+      this.timers.ack = setTimeout(() => this.drop("tanpa connection_ack"), ackTimeout);
     };
     socket.onmessage = (event) => this.receive(event.data);
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
       this.acknowledged = false;
-      if (!this.stopped) this.scheduleReconnect(closeReason(event));
+      if (event.code === FORBIDDEN) this.refuse(closeReason(event));
+      else if (!this.stopped) this.scheduleReconnect(closeReason(event));
     };
     // An error is always followed by a close, which reconnects.
     socket.onerror = () => {};
@@ -105,7 +111,7 @@ export class GraphQLSocket {
     try {
       message = JSON.parse(raw);
     } catch {
-      this.drop("unreadable message");
+      this.drop("pesan tak terbaca");
       return;
     }
     this.lastHeard = Date.now();
@@ -136,7 +142,7 @@ export class GraphQLSocket {
         this.subscriptions.get(message.id)?.sink.complete?.(message.id);
         break;
       default:
-        this.drop(`unexpected message ${message.type}`);
+        this.drop(`pesan tak dikenal ${message.type}`);
     }
   }
 
@@ -152,7 +158,7 @@ export class GraphQLSocket {
     this.timers.ping = setTimeout(() => {
       if (!this.acknowledged) return;
       this.send({ type: "ping" });
-      this.timers.pong = setTimeout(() => this.drop("no pong"), this.options.pongTimeout);
+      this.timers.pong = setTimeout(() => this.drop("tanpa pong"), this.options.pongTimeout);
       this.schedulePing();
     }, this.options.pingInterval);
   }
@@ -180,9 +186,23 @@ export class GraphQLSocket {
     this.timers.reconnect = setTimeout(() => this.connect(), delay);
   }
 
+  // The credential was refused (revoked, expired, mistyped): stop for good and say so.
+  refuse(reason) {
+    this.stopped = true;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = null;
+    this.acknowledged = false;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, "Normal Closure");
+    }
+    this.setState({ state: "refused", retryAt: null, attempt: this.attempt, reason });
+  }
+
   // Reconnect now (the browser says the network is back).
   retryNow() {
-    if (!this.stopped && !this.socket) {
+    if (!this.stopped && !this.socket && this.state?.state !== "refused") {
       this.connect();
     }
   }
@@ -198,10 +218,13 @@ export class GraphQLSocket {
   }
 }
 
+// Why the socket closed, in Indonesian (a tooltip of the indicator; the server's reason is
+// English and goes to the console).
 function closeReason(event) {
-  if (event.code === 4403) return "ditolak: kunci akses tidak berlaku";
+  if (event.reason) console.info(`Kilas wall: socket closed ${event.code} ${event.reason}`);
+  if (event.code === FORBIDDEN) return "kunci akses ditolak";
   if (event.code === 4401) return "belum diizinkan";
-  return event.reason || `kode ${event.code}`;
+  return `kode penutupan ${event.code}`;
 }
 
 // The GraphQL endpoint next to this page, as ws:// or wss://.

@@ -1,6 +1,9 @@
 // Central Java's 35 regencies and cities, each at its seat's coordinates, coloured and sized by
 // its open backlog; a region flashes when one of its complaints changes and carries a red ring
-// for a while after an SLA breach or escalation. Jalan Cantik work items are small diamonds.
+// for 15 minutes after one of its deadlines was breached. Jalan Cantik work items are small
+// diamonds. Seats crowd (Kota Pekalongan by Batang, Kota Surakarta between Karanganyar and
+// Sukoharjo): each name takes the first place around its dot that covers no other name, dot
+// or the legend, farther out with a leader line when none near is free.
 
 import { count, regionName, svg } from "./format.js";
 
@@ -8,8 +11,14 @@ const WIDTH = 1000;
 const PAD = 48;
 const BREACH_RING_MS = 15 * 60 * 1000;
 const SCALE = ["#1f6f78", "#3a9d6e", "#c9a227", "#e07b24", "#e0413a"];
-// Where a name goes when below its dot (above for a city) would cover a neighbour's.
-const LABEL_PLACE = { "33.03": "above", "33.76": "right" };
+const RING = 6; // the breach ring's distance from its dot
+const GAP = 3; // between a name and what it must not touch
+// Where a name may go, in order of preference: [dx, dy] as directions from its dot.
+const NEAR = [
+  [0, 1], [0, -1], [1, 0], [-1, 0], [1, 1], [-1, 1], [1, -1], [-1, -1],
+  [2, 1], [-2, 1], [2, -1], [-2, -1], [1, 2], [-1, 2], [1, -2], [-1, -2],
+];  // prettier-ignore
+const FAR = [12, 24, 36, 52, 70]; // extra distance, with a leader line
 
 export class RegionMap {
   constructor(element, regions, { focus = null } = {}) {
@@ -36,13 +45,38 @@ export class RegionMap {
       (this.itemsLayer = svg("g", { class: "work-items" })),
       (this.regionsLayer = svg("g", { class: "regions" })),
       (this.pulses = svg("g", { class: "pulses" })),
-      (this.legend = svg("g", { class: "legend", transform: "translate(150 52)" })),
+      (this.legend = svg("g", { class: "legend" })),
     );
     // Small cities first, so their labels sit above the regencies around them.
     const rank = (region) => (region.type === "KOTA" ? 1 : 0);
     const ordered = [...regions].sort((a, b) => rank(a) - rank(b));
     for (const region of ordered) this.addRegion(region);
+    this.width = 0;
     this.update([]);
+    new ResizeObserver(() => {
+      if (Math.abs(this.element.getBoundingClientRect().width - this.width) > 8) this.layout();
+    }).observe(element);
+  }
+
+  // A smaller map (a laptop) draws its names and dots larger, so that they stay readable; as
+  // large as every name still finds a free place.
+  layout() {
+    this.width = this.element.getBoundingClientRect().width;
+    const wanted = this.width > 0 ? Math.min(1.5, Math.max(1, 820 / this.width)) : 1;
+    for (let zoom = wanted; ; zoom = Math.max(1, zoom - 0.1)) {
+      this.zoom = zoom;
+      this.element.style.setProperty("--zoom", zoom.toFixed(2));
+      for (const node of this.nodes.values()) {
+        node.size = labelSize(node.label);
+        const radius = node.base * (1 + (zoom - 1) / 2);
+        node.radius = radius;
+        node.circle.setAttribute("r", radius.toFixed(1));
+        node.ring.setAttribute("r", (radius + RING).toFixed(1));
+      }
+      this.drawLegend(this.most);
+      this.placeLegend();
+      if (this.placeLabels() < 1 || zoom === 1) return;
+    }
   }
 
   addRegion(region) {
@@ -50,17 +84,13 @@ export class RegionMap {
     const kota = region.type === "KOTA";
     const circle = svg("circle", { class: "dot", cx: x, cy: y, r: 8 });
     const ring = svg("circle", { class: "breach-ring", cx: x, cy: y, r: 14 });
-    const number = svg("text", { class: "count", x, y: y + 4 }, "0");
-    const place = LABEL_PLACE[region.code] ?? (kota ? "above" : "below");
+    const number = svg("text", { class: "count", x, y }, "0");
     const label = svg(
       "text",
-      {
-        class: `name${kota ? " kota" : ""} ${place}`,
-        x: place === "right" ? x + 12 : place === "left" ? x - 12 : x,
-        y: { above: y - 14, below: y + 26, right: y + 5, left: y + 5 }[place],
-      },
+      { class: `name${kota ? " kota" : ""}`, x, y },
       kota ? `Kota ${region.name}` : region.name,
     );
+    const leader = svg("line", { class: "leader", x1: x, y1: y, x2: x, y2: y });
     const title = svg("title", {}, regionName(region));
     const group = svg(
       "g",
@@ -69,6 +99,7 @@ export class RegionMap {
         dataset: { code: region.code },
       },
       title,
+      leader,
       ring,
       circle,
       number,
@@ -77,26 +108,105 @@ export class RegionMap {
     if (this.focus && this.focus !== region.code) group.classList.add("dimmed");
     if (this.focus === region.code) group.classList.add("focus");
     this.regionsLayer.append(group);
-    this.nodes.set(region.code, { region, x, y, kota, group, circle, ring, number, label, title });
+    const parts = { group, circle, ring, number, label, leader, title };
+    this.nodes.set(region.code, { region, x, y, kota, base: 8, radius: 8, ...parts });
   }
 
   // byRegion: the dashboard's [{regionCode, count, open}].
   update(byRegion) {
+    this.byRegion = byRegion;
     const open = new Map(byRegion.map((r) => [r.regionCode, r.open]));
     const most = Math.max(1, ...open.values());
     for (const [code, node] of this.nodes) {
       const value = open.get(code) ?? 0;
       const share = value / most;
-      const radius = (node.kota ? 6 : 8) + 14 * Math.sqrt(share);
-      node.circle.setAttribute("r", radius.toFixed(1));
-      node.ring.setAttribute("r", (radius + 6).toFixed(1));
+      node.base = (node.kota ? 6 : 8) + 14 * Math.sqrt(share);
       node.circle.style.fill = value === 0 ? "" : SCALE[Math.min(4, Math.floor(share * 5))];
       node.group.classList.toggle("zero", value === 0);
       node.number.textContent = value ? count(value) : "";
       node.group.dataset.open = String(value);
       node.title.textContent = `${regionName(node.region)}: ${count(value)} aduan terbuka`;
     }
-    this.drawLegend(most);
+    this.most = most;
+    this.layout();
+  }
+
+  // Greedy placement, most crowded seats first: each name takes its first free place. Returns
+  // how much the names still cover of one another (0 when all found a free place).
+  placeLabels() {
+    let uncovered = 0;
+    const dots = [...this.nodes.values()].map((n) => ({ x: n.x, y: n.y, r: n.radius + RING }));
+    const taken = [this.legendBox];
+    const crowd = (node) =>
+      dots.filter((d) => Math.hypot(d.x - node.x, d.y - node.y) < 90).length;
+    const order = [...this.nodes.values()].sort((a, b) => crowd(b) - crowd(a));
+    for (const node of order) {
+      let best = null;
+      for (const extra of [0, ...FAR]) {
+        for (const [dx, dy] of NEAR) {
+          const box = this.labelBox(node, dx, dy, extra);
+          const cost = this.overlap(box, taken, dots);
+          if (best === null || cost < best.cost) best = { box, cost, dx, dy, extra };
+          if (cost < 0.01) break;
+        }
+        if (best.cost < 0.01) break;
+      }
+      taken.push(best.box);
+      this.setLabel(node, best);
+      uncovered += best.cost;
+    }
+    return uncovered;
+  }
+
+  // The box of `node`'s name placed in direction (dx, dy), `extra` farther than touching.
+  labelBox(node, dx, dy, extra) {
+    const { width, height } = node.size;
+    const reach = node.radius + RING + GAP + extra;
+    const norm = Math.hypot(dx, dy);
+    const [cx, cy] = [node.x + (dx / norm) * reach, node.y + (dy / norm) * reach];
+    const x = dx > 0 ? cx : dx < 0 ? cx - width : cx - width / 2;
+    const y = dy > 0 ? cy : dy < 0 ? cy - height : cy - height / 2;
+    return { x, y, width, height };
+  }
+
+  // How much a box covers of what is taken, the dots and the outside of the map.
+  overlap(box, taken, dots) {
+    let cost = 0;
+    for (const other of taken) {
+      const w = Math.min(box.x + box.width, other.x + other.width) - Math.max(box.x, other.x);
+      const h = Math.min(box.y + box.height, other.y + other.height) - Math.max(box.y, other.y);
+      if (w > -GAP && h > -GAP) cost += (w + GAP) * (h + GAP);
+    }
+    for (const dot of dots) {
+      const nx = Math.max(box.x, Math.min(dot.x, box.x + box.width));
+      const ny = Math.max(box.y, Math.min(dot.y, box.y + box.height));
+      const inside = dot.r + GAP - Math.hypot(dot.x - nx, dot.y - ny);
+      if (inside > 0) cost += inside * inside * 4;
+    }
+    const outside =
+      Math.max(0, -box.x) +
+      Math.max(0, box.x + box.width - WIDTH) +
+      Math.max(0, 30 - box.y) +
+      Math.max(0, box.y + box.height - (this.height - 30));
+    return cost + outside * 1000;
+  }
+
+  setLabel(node, { box, dx, dy, extra }) {
+    const { label, leader, size } = node;
+    label.setAttribute("x", (box.x + box.width / 2).toFixed(1));
+    label.setAttribute("y", (box.y - size.top).toFixed(1));
+    node.group.dataset.label = `${dx},${dy},${extra}`;
+    leader.classList.toggle("shown", extra > 0);
+    if (extra > 0) {
+      const reach = node.radius + 2;
+      const norm = Math.hypot(dx, dy);
+      leader.setAttribute("x1", (node.x + (dx / norm) * reach).toFixed(1));
+      leader.setAttribute("y1", (node.y + (dy / norm) * reach).toFixed(1));
+      const nx = Math.max(box.x, Math.min(node.x, box.x + box.width));
+      const ny = Math.max(box.y, Math.min(node.y, box.y + box.height));
+      leader.setAttribute("x2", nx.toFixed(1));
+      leader.setAttribute("y2", ny.toFixed(1));
+    }
   }
 
   drawLegend(most) {
@@ -106,8 +216,8 @@ export class RegionMap {
       ...steps.map(([colour, from], i) =>
         svg(
           "g",
-          { transform: `translate(${i * 58} 12)` },
-          svg("rect", { width: 54, height: 10, rx: 2, fill: colour }),
+          { transform: `translate(${i * 46} 12)` },
+          svg("rect", { width: 42, height: 10, rx: 2, fill: colour }),
           svg("text", { class: "legend-value", x: 0, y: 26 }, `≥ ${count(from)}`),
         ),
       ),
@@ -115,11 +225,11 @@ export class RegionMap {
         "g",
         { transform: "translate(0 50)" },
         svg("circle", { class: "breach-ring legend-ring", cx: 7, cy: 5, r: 7 }),
-        svg("text", { class: "legend-value", x: 20, y: 9 }, "pelanggaran SLA (15 menit)"),
+        svg("text", { class: "legend-value", x: 20, y: 9 }, "tenggat terlampaui < 15 menit lalu"),
       ),
       svg(
         "g",
-        { transform: "translate(232 50)" },
+        { transform: "translate(0 70)" },
         svg("rect", {
           class: "work-item",
           x: 2,
@@ -133,6 +243,25 @@ export class RegionMap {
     );
   }
 
+  // The legend goes to the corner of the sea where it covers the fewest seats.
+  placeLegend() {
+    const z = this.zoom;
+    const local = this.legend.getBBox();
+    const [width, height] = [z * local.width, z * local.height];
+    const corners = [
+      [30, 40],
+      [WIDTH - width - 20, 40],
+      [30, this.height - height - 36],
+      [WIDTH - width - 20, this.height - height - 36],
+    ].map(([x, y]) => ({ x, y, width, height }));
+    const covered = (box) =>
+      this.overlap(box, [], [...this.nodes.values()].map((n) => ({ x: n.x, y: n.y, r: 30 })));
+    const best = corners.reduce((a, b) => (covered(b) < covered(a) ? b : a));
+    const [x, y] = [best.x - z * local.x, best.y - z * local.y];
+    this.legend.setAttribute("transform", `translate(${x} ${y}) scale(${z.toFixed(2)})`);
+    this.legendBox = best;
+  }
+
   // A short ripple where a complaint just changed; each removes itself.
   pulse(code, kind = "event") {
     const node = this.nodes.get(code);
@@ -143,11 +272,11 @@ export class RegionMap {
     while (this.pulses.children.length > 60) this.pulses.firstElementChild.remove();
   }
 
-  // A breach or escalation recorded at `at`: a ring while it is recent.
-  breach(code, at = Date.now()) {
-    if (!this.nodes.has(code) || Date.now() - at > BREACH_RING_MS) return;
+  // A deadline breached at `at` (the deadline itself): a ring for 15 minutes after it.
+  breach(code, at, { ripple = true } = {}) {
+    if (!this.nodes.has(code) || !(Date.now() - at < BREACH_RING_MS)) return;
     this.breaches.set(code, Math.max(at, this.breaches.get(code) ?? 0));
-    this.pulse(code, "alert");
+    if (ripple) this.pulse(code, "alert");
     this.tick();
   }
 
@@ -184,4 +313,11 @@ export class RegionMap {
         }),
     );
   }
+}
+
+// A name's size, and how far its top is above its baseline, in map units (centred text).
+function labelSize(label) {
+  const box = label.getBBox();
+  const y = Number(label.getAttribute("y"));
+  return { width: box.width, height: box.height, top: box.y - y };
 }

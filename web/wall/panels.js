@@ -82,7 +82,7 @@ export function renderLeaderboard(element, entries, { highlight = null, limit = 
     h("th", { class: "num", title: "Tindak lanjut pertama dalam tenggat SLA" }, "Tepat SLA"),
     h("th", { class: "num", title: "Median jam sampai tindak lanjut pertama" }, "Median respons"),
     h("th", { class: "num" }, "Antrean"),
-    h("th", { class: "num" }, "Rating"),
+    h("th", { class: "num", title: "Rata-rata penilaian pelapor" }, "Nilai"),
   );
   const shown = entries.slice(0, limit);
   const mine = highlight && entries.find((e) => e.opd.slug === highlight);

@@ -7,12 +7,13 @@
 
 import * as api from "./api.js";
 import { Feed, cursorAfter } from "./feed.js";
-import { ALERT_TYPES, h, regionName, wibClock, wibDay } from "./format.js";
+import { ALERT_TYPES, regionName, wibClock, wibDay } from "./format.js";
 import { GraphQLSocket, socketUrl } from "./gqlws.js";
 import { RegionMap } from "./map.js";
 import { Counts, renderLeaderboard, renderProgramme } from "./panels.js";
 
 const PROGRAMME = "JALAN-CANTIK-2026";
+const ALERT_LINES = 25;
 const $ = (selector) => document.querySelector(selector);
 
 const params = new URLSearchParams(location.search);
@@ -30,27 +31,46 @@ const wall = {
   seededUpTo: null, // events up to this cursor were there before the wall opened
   map: null,
   programme: null,
+  socket: null,
 };
 
 const ticker = new Feed($("#ticker"), { limit: 40, empty: "Menunggu aduan…" });
-const alerts = new Feed($("#alerts"), { limit: 25, empty: "Belum ada peringatan SLA." });
+const alerts = new Feed($("#alerts"), {
+  limit: ALERT_LINES,
+  empty: "Tidak ada peringatan SLA yang terbuka.",
+  order: "time",
+});
 const counts = new Counts($("#counts"), $("#channels"));
 
-function problem(message) {
+// A message for the operator, in Indonesian; it goes away after 30 s unless `lasting`.
+function problem(message, { lasting = false } = {}) {
   const banner = $("#problem");
   banner.textContent = message;
   banner.hidden = false;
   clearTimeout(problem.timer);
-  problem.timer = setTimeout(() => (banner.hidden = true), 30000);
+  if (!lasting) problem.timer = setTimeout(() => (banner.hidden = true), 30000);
 }
 
-// Retry a request with backoff until it answers (the server may still be starting).
+// The server refused the wall's key: retrying cannot help, so the wall stops and says so.
+class KeyRefused extends Error {}
+
+function refuse(reason) {
+  wall.socket?.refuse(reason);
+  showConnection({ state: "refused", reason });
+}
+
+// Retry a request with backoff until it answers (the server may still be starting); a refused
+// key ends it.
 async function patiently(request) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await request();
     } catch (error) {
-      if (error.refused) problem(`Kunci akses ditolak: ${error.message}`);
+      if (error.refused) {
+        console.warn("Kilas wall: key refused", error.message);
+        refuse("kunci akses ditolak");
+        throw new KeyRefused(error.message);
+      }
       if (attempt === 0) console.warn("Kilas wall: retrying", error.message);
       await new Promise((resolve) => setTimeout(resolve, Math.min(15000, 1000 * 2 ** attempt)));
     }
@@ -91,8 +111,26 @@ async function loadRecent() {
   // With nothing to show yet, start from the log's beginning: a replay of nothing, and a cursor
   // to resume from even if the connection drops before the first event.
   wall.eventsCursor = wall.seededUpTo = events.length ? events[events.length - 1].cursor : "0";
-  // The alerts since the oldest line of the ticker come as a replay, in order.
-  wall.alertsCursor = events.length ? events[0].cursor : "0";
+}
+
+// The SLA alerts still open, read after the ticker's first lines: every alert up to the
+// ticker's cursor is in this answer if it is still open, and slaAlerts replays those after it
+// (one read by both shows once).
+async function loadOpenAlerts() {
+  const data = await patiently(() =>
+    http.query(api.OPEN_ALERTS, { filter: filter(), first: ALERT_LINES }),
+  );
+  for (const event of data.openSlaAlerts) showAlert(event, { fresh: false });
+  wall.alertsCursor = wall.eventsCursor;
+}
+
+// A ring on the map means a deadline was just breached: by the breach's own time (the
+// deadline), not by when the wall heard of it.
+function showAlert(event, { fresh }) {
+  if (!alerts.add(event, { fresh })) return;
+  if (event.type === "SLA_BREACHED") {
+    wall.map?.breach(event.region?.code, Date.parse(event.occurredAt), { ripple: fresh });
+  }
 }
 
 async function loadProgramme() {
@@ -106,6 +144,7 @@ async function loadProgramme() {
     }
   } catch (error) {
     console.warn("Kilas wall: programme not loaded", error.message);
+    if (error.refused) refuse("kunci akses ditolak");
   }
 }
 
@@ -127,10 +166,15 @@ function onEvent(event) {
 function onAlert(event) {
   if (!cursorAfter(event.cursor, wall.alertsCursor)) return;
   wall.alertsCursor = event.cursor;
-  const fresh = cursorAfter(event.cursor, wall.seededUpTo);
-  if (alerts.add(event, { fresh }) && event.type !== "SLA_AT_RISK") {
-    wall.map?.breach(event.region?.code, Date.parse(event.recordedAt));
-  }
+  showAlert(event, { fresh: cursorAfter(event.cursor, wall.seededUpTo) });
+}
+
+// What a panel is called in the operator's words, for the messages below.
+const FEED_NAMES = {
+  complaintEvents: "aduan terkini",
+  slaAlerts: "peringatan SLA",
+  dashboard: "hitungan aduan",
+  leaderboardChanges: "papan peringkat",
 }
 
 // A sink for one subscription: data to `handle`, problems shown, ended ones subscribed again.
@@ -139,7 +183,7 @@ function sink(socket, field, handle) {
     next(payload) {
       if (payload.errors?.length) {
         console.warn(`Kilas wall: ${field}`, payload.errors);
-        problem(`Sebagian data ${field} ditolak server: ${payload.errors[0].message}`);
+        problem(`Sebagian data ${FEED_NAMES[field]} ditolak server.`);
       }
       if (payload.data?.[field]) handle(payload.data[field]);
     },
@@ -147,7 +191,10 @@ function sink(socket, field, handle) {
       const first = Array.isArray(errors) ? errors[0] : errors;
       // Fell behind: the server says where to resume, and our cursor is already there.
       const resume = first?.extensions?.code === "RESUME_REQUIRED";
-      if (!resume) problem(`Langganan ${field} ditolak: ${first?.message ?? "galat"}`);
+      if (!resume) {
+        console.warn(`Kilas wall: ${field}`, errors);
+        problem(`Langganan ${FEED_NAMES[field]} ditolak server; dicoba lagi dalam 5 detik.`);
+      }
       socket.resubscribe(id, resume ? 0 : 5000);
     },
     complete(id) {
@@ -161,8 +208,12 @@ function showConnection({ state, retryAt, reason }) {
   element.dataset.state = state;
   element.title = reason ?? "";
   showConnection.retryAt = state === "closed" ? retryAt : null;
-  if (reason?.startsWith("ditolak")) {
-    problem("Kunci akses ditolak server: periksa #key=… pada alamat layar.");
+  if (state === "refused") {
+    problem(
+      "Kunci akses layar ini ditolak server (salah, dicabut, atau kedaluwarsa). " +
+        "Minta kunci baru, pasang pada alamat layar (#key=…), lalu muat ulang halaman.",
+      { lasting: true },
+    );
   }
   renderConnection();
 }
@@ -173,6 +224,7 @@ function renderConnection() {
   const state = element.dataset.state;
   if (state === "open") text.textContent = "Tersambung · langsung";
   else if (state === "connecting") text.textContent = "Menyambung…";
+  else if (state === "refused") text.textContent = "Kunci ditolak";
   else if (showConnection.retryAt == null) text.textContent = "Terputus — menunggu jaringan";
   else {
     const seconds = Math.max(0, Math.ceil((showConnection.retryAt - Date.now()) / 1000));
@@ -213,8 +265,9 @@ function startLive() {
     ),
   );
   // The browser knows before any ping would tell.
-  window.addEventListener("offline", () => socket.drop("offline"));
+  window.addEventListener("offline", () => socket.drop("tanpa jaringan"));
   window.addEventListener("online", () => socket.retryNow());
+  wall.socket = socket;
   socket.start();
   return socket;
 }
@@ -239,6 +292,7 @@ async function main() {
   await resolveFilters(regions);
   wall.map = new RegionMap($("#map"), regions, { focus: wall.region?.code });
   await loadRecent();
+  await loadOpenAlerts();
   window.kilasWall = { socket: startLive(), state: wall };
   await loadProgramme();
   setInterval(loadProgramme, 60000);
@@ -246,6 +300,9 @@ async function main() {
 }
 
 main().catch((error) => {
+  if (error instanceof KeyRefused) return; // said already, in the banner and the indicator
   console.error("Kilas wall failed to start", error);
-  document.body.append(h("p", { class: "fatal" }, `Layar gagal dimuat: ${error.message}`));
+  problem("Layar gagal dimuat. Muat ulang halaman; bila terulang, hubungi admin Kilas.", {
+    lasting: true,
+  });
 });

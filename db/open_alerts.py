@@ -1,0 +1,50 @@
+"""SQL for the SLA alerts still open: what a wall shows before it follows `slaAlerts` live."""
+
+import asyncpg
+
+from kilas.db.complaints import Visibility, visible_sql
+from kilas.db.events import EVENT_COLUMNS
+from kilas.db.pool import Connection
+
+# An alert is open while what it says is still true of the complaint's current assignment (a
+# re-disposition starts fresh clocks): the complaint is held, the clock it names is unmet (and,
+# for an at-risk mark, not breached since); an escalation, while it is the complaint's level and
+# a breached clock is still unmet (as domain.sla climbs them).
+_OPEN_ALERTS = """
+    SELECT {columns}
+    FROM complaints c JOIN complaint_events e ON e.complaint_id = c.id
+    WHERE c.status IN ('ASSIGNED', 'IN_PROGRESS')
+      AND (c.response_at_risk_at IS NOT NULL OR c.response_breached_at IS NOT NULL
+           OR c.resolution_at_risk_at IS NOT NULL OR c.resolution_breached_at IS NOT NULL
+           OR c.escalation_level > 0)
+      AND e.type IN ('SLA_AT_RISK', 'SLA_BREACHED', 'ESCALATED')
+      AND e.occurred_at >= c.assigned_at
+      AND CASE
+          WHEN e.type = 'ESCALATED' THEN (e.data ->> 'level')::int = c.escalation_level
+              AND ((c.response_breached_at IS NOT NULL AND c.first_response_at IS NULL)
+                   OR c.resolution_breached_at IS NOT NULL)
+          WHEN e.data ->> 'clock' = 'RESPONSE' THEN
+              c.status = 'ASSIGNED' AND c.first_response_at IS NULL
+              AND (e.type = 'SLA_BREACHED' OR c.response_breached_at IS NULL)
+          ELSE e.type = 'SLA_BREACHED' OR c.resolution_breached_at IS NULL
+      END
+      AND ($2::bigint IS NULL OR c.opd_id = $2)
+      AND ($3::text IS NULL OR c.region_code = $3)
+      AND {visible}
+    ORDER BY e.occurred_at DESC, e.id DESC
+    LIMIT $1
+"""
+
+
+async def open_alerts(
+    conn: Connection,
+    visibility: Visibility,
+    *,
+    opd_id: int | None,
+    region_code: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """The open SLA alerts the caller may see, newest first by the moment each describes."""
+    columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
+    sql = _OPEN_ALERTS.format(columns=columns, visible=visible_sql(4, "c", "e"))
+    return list(await conn.fetch(sql, limit, opd_id, region_code, *visibility.args()))
