@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _simulate_parser(commands)
     _cli_auth.add_parsers(commands, _common)
+    _graphiql_parser(commands)
     export = commands.add_parser(
         "export-schema", help="print the GraphQL SDL (or write it with --output)"
     )
@@ -97,7 +98,11 @@ def _simulate_parser(commands: Any) -> None:
         "sometimes reject or reopen, and leave some unanswered for the SLA sweeper to breach: "
         "through the GraphQL API, like any client. Runs until Ctrl-C, --count or --duration.",
     )
-    simulate.add_argument("--url", default=DEFAULT_URL, help=f"GraphQL endpoint ({DEFAULT_URL})")
+    simulate.add_argument(
+        "--url",
+        help="GraphQL endpoint (default: where `kilas serve` listens by the same settings, "
+        f"KILAS_HOST and KILAS_PORT in the environment or .env: {DEFAULT_URL} unless changed)",
+    )
     simulate.add_argument(
         "--rate",
         type=float,
@@ -117,22 +122,32 @@ def _simulate_parser(commands: Any) -> None:
     )
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _simulate(args: argparse.Namespace, settings: Settings) -> int:
     from kilas.simulate import SimulationStopped, simulate
+    from kilas.simulate_serve import own_url
 
     if args.rate <= 0 or (args.count is not None and args.count < 1):
         print("kilas: --rate and --count must be positive", file=sys.stderr)
         return 2
+    url, unreachable = args.url, None
+    if url is None:
+        # The server of this directory's settings: what `kilas serve` here would listen on.
+        url = own_url(settings.host, settings.port)
+        unreachable = (
+            f"no Kilas answers at {url} (from KILAS_HOST and KILAS_PORT, as `kilas serve` reads "
+            "them): for a Kilas on another host or port, give --url http://HOST:PORT/graphql"
+        )
     try:
         asyncio.run(
             simulate(
-                args.url,
+                url,
                 rate=args.rate,
                 token=args.token,
                 seed=args.seed,
                 count=args.count,
                 duration=args.duration,
                 verbose=not args.quiet,
+                unreachable=unreachable,
             )
         )
     except SimulationStopped as exc:
@@ -140,6 +155,41 @@ def _simulate(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _graphiql_parser(commands: Any) -> None:
+    graphiql = commands.add_parser(
+        "graphiql",
+        help="fetch GraphiQL's files now, e.g. to copy them to a machine that cannot",
+        description="GraphiQL at /graphql loads React and GraphiQL from Kilas itself: files of "
+        "pinned npm packages, fetched once with this machine's npm, checked against the "
+        "registry's integrity hashes and cached. `kilas serve` fetches them at start; on a "
+        "machine that cannot reach the npm registry, run `kilas graphiql fetch --dir DIR` on "
+        "one that can and copy DIR's contents into the cache directory there.",
+    )
+    actions = graphiql.add_subparsers(dest="graphiql_command", required=True, metavar="ACTION")
+    fetch = actions.add_parser("fetch", help="fetch and check GraphiQL's files into the cache")
+    fetch.add_argument(
+        "--dir",
+        dest="graphiql_assets_dir",
+        type=Path,
+        help="the cache directory (KILAS_GRAPHIQL_ASSETS_DIR, default ~/.cache/kilas/graphiql)",
+    )
+
+
+def _graphiql_fetch(settings: Settings) -> int:
+    from kilas.web.graphiql import PINS, GraphiQLAssets, cache_directory
+    from kilas.web.npm import FetchError, fetch
+
+    assets = GraphiQLAssets(cache_directory(settings.graphiql_assets_dir))
+    try:
+        if not assets.ready:
+            asyncio.run(fetch(PINS, assets.root))
+    except (FetchError, OSError) as exc:
+        print(f"kilas: GraphiQL's files could not be fetched: {exc}", file=sys.stderr)
+        return 1
+    print(f"GraphiQL's files are in {assets.directory} (copy this directory as it is)")
     return 0
 
 
@@ -170,11 +220,22 @@ def _database(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings) -> int:
     import uvicorn
 
     from kilas.app import create_app
+    from kilas.db.embedded import DataDirInUse, ServeLock
+    from kilas.simulate_serve import own_url
 
+    # One server per embedded database: a second one's in-memory bus would not hear the first's
+    # events (see DataDirInUse). Held until this process ends, however it ends.
+    lock = ServeLock(settings.data_dir)
+    if settings.database_url is None:
+        try:
+            lock.acquire(own_url(settings.host, settings.port) if settings.port else None)
+        except DataDirInUse as exc:
+            print(f"kilas: {exc}", file=sys.stderr)
+            return 1
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -186,6 +247,8 @@ def _serve(settings: Settings) -> None:
         ws_max_size=settings.max_body_bytes,
         lifespan="on",
     )
+    lock.release()
+    return 0
 
 
 async def _migrate(url: str, demo: bool) -> None:
@@ -230,10 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs every request of `kilas simulate` at INFO; the simulator logs what they did.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "serve":
-        _serve(settings)
-        return 0
+        return _serve(settings)
     if args.command == "simulate":
-        return _simulate(args)
+        return _simulate(args, settings)
+    if args.command == "graphiql":
+        return _graphiql_fetch(settings)
     if args.command in ("apikey", "token"):
         return _cli_auth.run(args, settings, _database)
     from kilas.db.migrate import MigrationError

@@ -252,13 +252,16 @@ async def simulate(
     count: int | None = None,
     duration: float | None = None,
     verbose: bool = False,
+    unreachable: str | None = None,
 ) -> Report:
-    """Run a simulation to its end (or until cancelled); the report says what it wrote."""
+    """Run a simulation to its end (or until cancelled); the report says what it wrote.
+    `unreachable` is said once if the server does not answer at first (what to do about it)."""
     async with client() as http:
         simulator = Simulator(Api(http, url, token), seed=seed, rate=rate, verbose=verbose)
         started = time.monotonic()
         try:
-            if await _until_ready(simulator, None if duration is None else started + duration):
+            deadline = None if duration is None else started + duration
+            if await _until_ready(simulator, deadline, unreachable):
                 left = None if duration is None else duration - (time.monotonic() - started)
                 await simulator.run(count=count, duration=left)
         finally:
@@ -266,7 +269,9 @@ async def simulate(
         return simulator.report
 
 
-async def _until_ready(simulator: Simulator, deadline: float | None) -> bool:
+async def _until_ready(
+    simulator: Simulator, deadline: float | None, unreachable: str | None = None
+) -> bool:
     """Prepare once the server answers; False if the deadline passed first."""
     backoff = 0.5
     while True:
@@ -276,7 +281,11 @@ async def _until_ready(simulator: Simulator, deadline: float | None) -> bool:
         except ApiRefused as exc:
             raise SimulationStopped(f"the API refused the simulator: {exc}") from None
         except ApiUnavailable as exc:
-            log.info("waiting for Kilas at %s (%s)", simulator.api.url, exc)
+            if unreachable is not None:
+                log.warning("%s (%s); waiting for it", unreachable, exc)
+                unreachable = None
+            else:
+                log.info("waiting for Kilas at %s (%s)", simulator.api.url, exc)
             if deadline is not None and time.monotonic() + backoff > deadline:
                 return False
             await asyncio.sleep(backoff)

@@ -13,6 +13,7 @@ from kilas.domain.errors import DomainError, invalid
 from kilas.resolvers.context import Info
 from kilas.resolvers.permissions import require
 from kilas.schema import inputs
+from kilas.schema.decimals import percent
 from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_id
 from kilas.schema.payloads import (
@@ -191,7 +192,7 @@ async def create_work_item(info: Info, input: inputs.CreateWorkItemInput) -> Wor
                 "lat": input.location.lat if input.location else None,
                 "lon": input.location.lon if input.location else None,
                 "length_km": input.length_km,
-                "progress_pct": input.progress_pct,
+                "progress_pct": percent(input.progress_pct),
                 "status": input.status.value,
                 "planned_start": input.planned_start,
                 "planned_end": input.planned_end,
@@ -209,7 +210,7 @@ async def update_work_item_progress(
         return await admin.update_work_item_progress(
             conn,
             decode_id(input.work_item_id, "WorkItem", "workItemId"),
-            input.progress_pct,
+            percent(input.progress_pct),
             input.status.value if input.status else None,
         )
 

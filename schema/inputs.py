@@ -227,7 +227,9 @@ class CreateWorkItemInput:
     road_segment: str | None = None
     location: GeoPointInput | None = None
     length_km: Decimal | None = None
-    progress_pct: Decimal = Decimal(0)
+    progress_pct: float = strawberry.field(
+        default=0.0, description="Progress in percent, 0 to 100: a number, e.g. 45.5."
+    )
     status: ProgrammeStatus = ProgrammeStatus.PLANNED
     planned_start: date | None = None
     planned_end: date | None = None
@@ -236,7 +238,9 @@ class CreateWorkItemInput:
 @strawberry.input
 class UpdateWorkItemProgressInput:
     work_item_id: strawberry.ID
-    progress_pct: Decimal
+    progress_pct: float = strawberry.field(
+        description="Progress in percent, 0 to 100: a number, e.g. 45.5."
+    )
     status: ProgrammeStatus | None = None
 
 

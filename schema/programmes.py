@@ -4,23 +4,18 @@ from decimal import Decimal
 import asyncpg
 import strawberry
 
-from kilas.auth.policy import can_see_complaint
 from kilas.resolvers.context import Info
-from kilas.schema.complaints import Complaint
+from kilas.schema.complaints import Complaint, visible_complaint
 from kilas.schema.enums import ProgrammeStatus
 from kilas.schema.ids import to_global_id, wib
-from kilas.schema.node import GeoPoint, Node, PageInfo
+from kilas.schema.node import GeoPoint, Node, PageInfo, required
 from kilas.schema.reference import Opd, Region
-
-
-def _plain(value: Decimal) -> Decimal:
-    # asyncpg returns round numerics in exponent form (1.500E+11); clients expect digits.
-    return Decimal(format(value, "f"))
 
 
 @strawberry.type(
     description="A provincial programme (GRMS-like), e.g. the road-repair programme "
-    "'Jalan Cantik', successor of 'Jateng Tanpa Lubang'. Amounts are in rupiah (IDR)."
+    "'Jalan Cantik', successor of 'Jateng Tanpa Lubang'. Amounts are in rupiah (IDR), exact "
+    "Decimal strings; percentages are Float numbers."
 )
 class Programme(Node):
     db_id: strawberry.Private[int]
@@ -28,10 +23,10 @@ class Programme(Node):
     name: str
     description: str
     fiscal_year: int
-    budget_idr: Decimal
-    realisation_idr: Decimal
-    target: Decimal
-    achievement: Decimal
+    budget_idr: Decimal = strawberry.field(description="The budget (pagu) in rupiah, exact.")
+    realisation_idr: Decimal = strawberry.field(description="Spent so far in rupiah, exact.")
+    target: Decimal = strawberry.field(description="What the programme is to achieve, in `unit`.")
+    achievement: Decimal = strawberry.field(description="Achieved so far, in `unit`.")
     unit: str = strawberry.field(description="Unit of target and achievement, e.g. km.")
     status: ProgrammeStatus
     updated_at: datetime
@@ -47,10 +42,10 @@ class Programme(Node):
             name=row["name"],
             description=row["description"],
             fiscal_year=row["fiscal_year"],
-            budget_idr=_plain(row["budget_idr"]),
-            realisation_idr=_plain(row["realisation_idr"]),
-            target=_plain(row["target"]),
-            achievement=_plain(row["achievement"]),
+            budget_idr=row["budget_idr"],
+            realisation_idr=row["realisation_idr"],
+            target=row["target"],
+            achievement=row["achievement"],
             unit=row["unit"],
             status=ProgrammeStatus(row["status"]),
             updated_at=wib(row["updated_at"]),
@@ -58,11 +53,15 @@ class Programme(Node):
             predecessor_db_id=row["predecessor_id"],
         )
 
-    @strawberry.field(description="Realisation as a share of the budget, in percent.")
+    @strawberry.field(
+        description="Realisation as a share of the budget, in percent: a number, e.g. 43.5."
+    )
     def absorption_pct(self) -> float:
         return float(self.realisation_idr / self.budget_idr * 100) if self.budget_idr else 0.0
 
-    @strawberry.field(description="Achievement as a share of the target, in percent.")
+    @strawberry.field(
+        description="Achievement as a share of the target, in percent: a number, e.g. 70.0."
+    )
     def achievement_pct(self) -> float:
         return float(self.achievement / self.target * 100) if self.target else 0.0
 
@@ -94,8 +93,12 @@ class WorkItem(Node):
     name: str
     road_segment: str | None
     location: GeoPoint | None
-    length_km: Decimal | None
-    progress_pct: Decimal
+    length_km: Decimal | None = strawberry.field(description="Length in kilometres, exact.")
+    # A percentage, so a JSON number like every other (see schema/decimals.py); stored exactly
+    # as numeric(5, 2), so the float is that value's nearest.
+    progress_pct: float = strawberry.field(
+        description="Progress in percent, 0 to 100: a number, e.g. 70.0 (not a string)."
+    )
     status: ProgrammeStatus
     planned_start: date | None
     planned_end: date | None
@@ -111,8 +114,8 @@ class WorkItem(Node):
             name=row["name"],
             road_segment=row["road_segment"],
             location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
-            length_km=_plain(row["length_km"]) if row["length_km"] is not None else None,
-            progress_pct=_plain(row["progress_pct"]),
+            length_km=row["length_km"],
+            progress_pct=float(row["progress_pct"]),
             status=ProgrammeStatus(row["status"]),
             planned_start=row["planned_start"],
             planned_end=row["planned_end"],
@@ -124,20 +127,17 @@ class WorkItem(Node):
     @strawberry.field
     async def programme(self, info: Info) -> Programme:
         row = await info.context.loaders.programme_by_id.load(self.programme_db_id)
-        assert row is not None
-        return Programme.from_row(row)
+        return Programme.from_row(required(row, f"programme {self.programme_db_id}"))
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
         row = await info.context.loaders.region_by_code.load(self.region_code)
-        assert row is not None
-        return Region.from_row(row)
+        return Region.from_row(required(row, f"region {self.region_code}"))
 
     @strawberry.field(description="Complaints linked to this work item that the caller may see.")
     async def linked_complaints(self, info: Info) -> list[Complaint]:
         rows = await info.context.loaders.complaints_by_work_item_id.load(self.db_id)
-        caller = info.context.caller
-        return [Complaint.from_row(row) for row in rows if can_see_complaint(caller, row)]
+        return [c for c in (visible_complaint(info, row) for row in rows) if c is not None]
 
 
 @strawberry.type

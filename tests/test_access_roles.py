@@ -215,7 +215,7 @@ async def _admin_cases(url: str, n: int) -> list[tuple[str, dict[str, Any]]]:
         (_admin("createWorkItem", "CreateWorkItemInput"),
          {"input": {"programmeId": programme["id"], "name": f"Ruas {n}", "regionCode": "33.19"}}),
         (_admin("updateWorkItemProgress", "UpdateWorkItemProgressInput"),
-         {"input": {"workItemId": item["id"], "progressPct": "40"}}),
+         {"input": {"workItemId": item["id"], "progressPct": 40}}),
         (_admin("addSlaPolicyVersion", "AddSlaPolicyVersionInput"),
          {"input": {"name": f"v{n}", "effectiveFrom": f"{2030 + n}-01-01T00:00:00+07:00",
                     "responseHours": 24, "resolutionHours": 168}}),

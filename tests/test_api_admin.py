@@ -17,7 +17,7 @@ from tests._api_helpers import (
     global_id,
     opd_id,
 )
-from tests.wire import RunningServer
+from tests.wire import RunningServer, gql, token
 
 OPD_FIELDS = """
     id slug shortName name kind head { name title }
@@ -539,7 +539,7 @@ async def test_work_items_are_created_and_their_progress_recorded_within_0_to_10
         "roadSegment": "Kudus–Pati",
         "location": {"lat": -6.78, "lon": 110.9},
         "lengthKm": "4.20",
-        "progressPct": "0.00",
+        "progressPct": 0.0,
         "status": "PLANNED",
         "plannedStart": "2025-04-01",
         "plannedEnd": "2025-09-30",
@@ -553,10 +553,10 @@ async def test_work_items_are_created_and_their_progress_recorded_within_0_to_10
     halfway = await ok(
         url,
         UPDATE_PROGRESS,
-        {"input": {"workItemId": item["id"], "progressPct": "45.5", "status": "ONGOING"}},
+        {"input": {"workItemId": item["id"], "progressPct": 45.5, "status": "ONGOING"}},
     )
-    assert halfway == {**item, "progressPct": "45.50", "status": "ONGOING"}
-    for bad in ("100.01", "-1", "NaN", "1000"):
+    assert halfway == {**item, "progressPct": 45.5, "status": "ONGOING"}
+    for bad in (100.01, -1, 1000):
         await refused(
             url,
             pool,
@@ -569,14 +569,12 @@ async def test_work_items_are_created_and_their_progress_recorded_within_0_to_10
         url,
         pool,
         UPDATE_PROGRESS,
-        {"input": {"workItemId": global_id("WorkItem", 987654), "progressPct": "10"}},
+        {"input": {"workItemId": global_id("WorkItem", 987654), "progressPct": 10}},
         "NOT_FOUND",
         "workItemId",
     )
-    done = await ok(
-        url, UPDATE_PROGRESS, {"input": {"workItemId": item["id"], "progressPct": "100"}}
-    )
-    assert (done["progressPct"], done["status"]) == ("100.00", "ONGOING")
+    done = await ok(url, UPDATE_PROGRESS, {"input": {"workItemId": item["id"], "progressPct": 100}})
+    assert (done["progressPct"], done["status"]) == (100.0, "ONGOING")
     assert (await data_of(url, WORK_ITEM, {"id": item["id"]}))["node"] == done
 
     refusals: list[tuple[dict[str, Any], str, str]] = [
@@ -585,7 +583,7 @@ async def test_work_items_are_created_and_their_progress_recorded_within_0_to_10
         ({"programmeId": item["id"]}, "INVALID_INPUT", "programmeId"),
         ({"location": {"lat": 95, "lon": 110}}, "INVALID_INPUT", "location"),
         ({"plannedEnd": "2025-03-01"}, "INVALID_INPUT", "plannedEnd"),
-        ({"progressPct": "101"}, "INVALID_INPUT", "progressPct"),
+        ({"progressPct": 101}, "INVALID_INPUT", "progressPct"),
         ({"lengthKm": "-4"}, "INVALID_INPUT", "lengthKm"),
         ({"name": ""}, "INVALID_INPUT", "name"),
     ]
@@ -661,3 +659,29 @@ async def test_a_complaint_is_linked_to_a_work_item_and_unlinked_with_events(
     moved = await data_of(url, LINKED, {"id": second["id"], "item": other["id"]})
     assert moved["complaints"]["nodes"] == [{"id": second["id"]}]
     assert moved["node"]["version"] == 3
+
+
+CREATE_PARTNER_KEY = """
+mutation {
+  createApiKey(input: {name: "Bot balas X", role: PARTNER, regionCode: "33.74"}) {
+    key apiKey { role regionCode } errors { code message field }
+  }
+}
+"""
+
+
+async def test_an_api_keys_role_is_the_role_enum_written_as_graphql_writes_enums(
+    server: RunningServer, pool: asyncpg.Pool
+) -> None:
+    url = server.http_url
+    made = await data_of(url, CREATE_PARTNER_KEY, token=token("ADMIN"))
+    payload = made["createApiKey"]
+    assert payload["errors"] == [] and payload["key"].startswith("kls_")
+    assert payload["apiKey"] == {"role": "PARTNER", "regionCode": "33.74"}
+    listed = await data_of(url, "{ apiKeys { role } }", token=token("ADMIN"))
+    assert listed["apiKeys"] == [{"role": "PARTNER"}]
+    # A role that is not one is refused by validation, as any enum is, and nothing is written.
+    before = await dump(pool)
+    body = await gql(url, CREATE_PARTNER_KEY.replace("PARTNER", "PARTNERS"), token=token("ADMIN"))
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert await dump(pool) == before

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+from graphql import get_named_type
 
 from kilas.domain import workflow
 from kilas.domain.lifecycle import RejectionReason
+from kilas.schema import build_schema
 from kilas.schema.ids import WIB
 from tests._api_helpers import (
     act_ok,
@@ -788,3 +790,79 @@ async def test_times_are_given_in_wib_with_a_plus_07_offset(
     assert complaint["createdAt"] == "2025-03-03T13:00:00+07:00"
     assert complaint["closedAt"] == "2025-03-04T03:00:00+07:00"
     assert complaint["timeline"]["nodes"][0]["occurredAt"] == "2025-03-03T13:00:00+07:00"
+
+
+AMOUNTS = """
+query Amounts($code: String!) {
+  programme(code: $code) {
+    budgetIdr realisationIdr target achievement absorptionPct achievementPct
+    workItems { lengthKm progressPct }
+  }
+}
+"""
+PROGRESS = """
+mutation Progress($input: UpdateWorkItemProgressInput!) {
+  updateWorkItemProgress(input: $input) { workItem { progressPct } errors { code field } }
+}
+"""
+
+
+def is_json_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+async def test_money_and_quantities_are_exact_strings_and_every_percentage_is_a_number(
+    server: RunningServer,
+) -> None:
+    url = server.http_url
+    programme = await create_programme(
+        url, budgetIdr="150000000000", realisationIdr=60000000000, target="120.5",
+        achievement=84.35,
+    )  # fmt: skip
+    item = await create_work_item(url, programme["id"], progressPct=70)
+    assert item["progressPct"] == 70 and is_json_number(item["progressPct"])
+
+    data = (await data_of(url, AMOUNTS, {"code": "JALAN-CANTIK-2025"}))["programme"]
+
+    # Money and quantities: exact decimal strings of plain digits (never 1.5E+11), whether
+    # they were given as strings or as JSON numbers.
+    assert {k: data[k] for k in ("budgetIdr", "realisationIdr", "target", "achievement")} == {
+        "budgetIdr": "150000000000",
+        "realisationIdr": "60000000000",
+        "target": "120.50",
+        "achievement": "84.35",
+    }
+    assert data["workItems"] == [{"lengthKm": "4.20", "progressPct": 70}]
+    # Percentages: JSON numbers, the stored one and the computed ones alike.
+    percentages = [
+        data["absorptionPct"],
+        data["achievementPct"],
+        data["workItems"][0]["progressPct"],
+    ]
+    assert all(is_json_number(p) for p in percentages), percentages
+    assert data["absorptionPct"] == 40 and data["achievementPct"] == 70
+
+    halfway = await data_of(
+        url, PROGRESS, {"input": {"workItemId": item["id"], "progressPct": 45.5}}
+    )
+    assert halfway["updateWorkItemProgress"] == {"workItem": {"progressPct": 45.5}, "errors": []}
+    # A percentage written as a string is a variable of the wrong type, refused before it runs.
+    as_text = await post(url, PROGRESS, {"input": {"workItemId": item["id"], "progressPct": "50"}})
+    assert as_text["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", as_text
+
+
+def test_the_schema_types_every_percentage_as_float_and_every_amount_as_decimal() -> None:
+    schema = build_schema()._schema
+    kinds: dict[str, set[str]] = {}
+    for graphql_type in schema.type_map.values():
+        if graphql_type.name.startswith("__") or not hasattr(graphql_type, "fields"):
+            continue
+        for name, field in graphql_type.fields.items():
+            scalar = get_named_type(field.type).name
+            if name.endswith(("Pct", "Share")):
+                kinds.setdefault("percentage", set()).add(scalar)
+            elif name.endswith(("Idr", "Km")) or name in ("target", "achievement"):
+                kinds.setdefault("amount", set()).add(scalar)
+    assert kinds == {"percentage": {"Float"}, "amount": {"Decimal"}}
+    description = schema.type_map["Decimal"].description or ""
+    assert "JSON string of plain digits" in description and "Percentages" in description

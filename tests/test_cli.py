@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kilas.db.pool import connect
@@ -261,3 +262,69 @@ def test_serve_with_an_unreachable_redis_fails_with_that_error_alone_and_stops_p
         # server that is shutting down (and bury the real error under its tracebacks).
         assert "Failed to restore the pool connection floor" not in output
         assert "CannotConnectNowError" not in output
+
+
+def test_a_second_serve_on_a_served_data_directory_is_refused_saying_who_serves_it(
+    data_root: Path,
+) -> None:
+    data_dir = data_root / "kilas"
+    port = free_port()
+    with Kilas.serve(data_dir, port, log=data_root / "first.log") as first:
+        first.wait_healthy()
+        number = first.graphql(SUBMIT)["data"]["submitComplaint"]["complaint"]["trackingNumber"]
+
+        second = run(data_root, "serve", "--data-dir", str(data_dir), "--port", str(free_port()))
+
+        assert second.returncode == 1, second.stderr
+        lines = second.stderr.strip().splitlines()
+        assert len(lines) == 1, second.stderr
+        assert lines[0].startswith("kilas: another `kilas serve` (pid ")
+        assert f"(pid {first.process.pid}, http://127.0.0.1:{port}/graphql)" in lines[0]
+        assert str(data_dir) in lines[0]
+        assert "KILAS_DATABASE_URL" in lines[0]
+        assert "KILAS_BROADCAST_URL=redis://host:6379/0 or postgres://" in lines[0]
+        assert first.wait_healthy(timeout=5)["status"] == "ok", "the first is undisturbed"
+        assert first.graphql(TRACK, {"n": number})["data"]["complaint"]["status"] == "RECEIVED"
+        assert first.stop() in (0, -signal.SIGTERM), first.output()
+
+    # Once the first has stopped, the directory is free again.
+    with Kilas.serve(data_dir, free_port(), log=data_root / "next.log") as following:
+        following.wait_healthy()
+        assert following.stop() in (0, -signal.SIGTERM), following.output()
+
+
+def test_commands_beside_a_running_serve_say_they_use_its_database_and_leave_it_running(
+    data_root: Path,
+) -> None:
+    data_dir = data_root / "kilas"
+    with Kilas.serve(data_dir, free_port(), log=data_root / "serve.log") as server:
+        server.wait_healthy()
+        postmaster = postmaster_pid(data_dir)
+        pid = server.process.pid
+        commands = [
+            ("migrate",),
+            ("seed",),
+            ("apikey", "list"),
+            ("apikey", "create", "--name", "Jembatan SP4N-LAPOR!", "--role", "PARTNER"),
+        ]
+        for command in commands:
+            result = run(data_root, *command, "--data-dir", str(data_dir))
+
+            assert result.returncode == 0, result.stderr
+            assert f"that `kilas serve` (pid {pid}) runs" in result.stderr, result.stderr
+            assert f"leaving the embedded PostgreSQL running for pid {pid}" in result.stderr
+            assert "starting embedded PostgreSQL" not in result.stderr
+            assert "stopping embedded PostgreSQL" not in result.stderr
+            assert postmaster_pid(data_dir) == postmaster
+        # The key was made in the server's own database: the server takes it at once.
+        key = result.stdout.strip()
+        response = httpx.post(
+            f"{server.base_url}/graphql",
+            json={"query": "{ regions { code } }"},
+            headers={"authorization": f"Bearer {key}"},
+            timeout=30,
+        )
+        assert response.status_code == 200 and "errors" not in response.json()
+        assert server.wait_healthy(timeout=5)["status"] == "ok"
+        assert server.stop() in (0, -signal.SIGTERM), server.output()
+        assert postmaster is not None and wait_gone(postmaster)

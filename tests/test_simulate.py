@@ -7,6 +7,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from kilas._simulate_api import Api
 from kilas.simulate import SimulationStopped, Simulator, simulate
 from tests import ops
+from tests._core_helpers import kilas_command, kilas_env
 from tests.conftest import template_clone
 from tests.wire import RunningServer, free_port, gql_data, http_client, start_server, token
 
@@ -68,7 +70,7 @@ async def jalan_cantik(url: str) -> None:
     for region in regions:
         await gql_data(url, WORK_ITEM, {"input": {
             "programmeId": programme, "name": f"Ruas {region['code']}",
-            "regionCode": region["code"], "progressPct": "40",
+            "regionCode": region["code"], "progressPct": 40,
         }})  # fmt: skip
 
 
@@ -179,8 +181,6 @@ async def test_while_the_server_is_away_the_simulator_waits(database_url: str) -
 
 
 async def test_kilas_simulate_runs_from_the_command_line(server: RunningServer) -> None:
-    from tests._core_helpers import kilas_command, kilas_env
-
     process = await asyncio.create_subprocess_exec(
         *kilas_command(), "simulate", "--url", server.http_url, "--rate", "3000",
         "--count", "8", "--seed", "9", "--token", token("OPERATOR"),
@@ -203,3 +203,51 @@ async def test_kilas_serve_simulate_runs_the_simulator_against_its_own_api(
                 break
             await asyncio.sleep(0.1)
         assert log and log[0]["type"] == "SUBMITTED"
+
+
+async def simulate_command(
+    *args: str, cwd: Path | None = None, **env: str
+) -> tuple[int | None, str]:
+    """`kilas simulate ARGS` as a user runs it, with only these KILAS_* settings."""
+    process = await asyncio.create_subprocess_exec(
+        *kilas_command(), "simulate", "--rate", "3000", "--seed", "9", *args,
+        env=kilas_env(**env), cwd=cwd, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:  # it never found a server: leave nothing behind
+            process.kill()
+            await process.wait()
+    return process.returncode, output.decode()
+
+
+async def test_kilas_simulate_finds_a_server_on_the_port_kilas_port_names(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    code, text = await simulate_command(
+        "--count", "3", "--token", token("OPERATOR"), cwd=tmp_path, KILAS_PORT=str(server.port)
+    )
+    assert code == 0, text
+    assert f"against http://127.0.0.1:{server.port}/graphql" in text
+    assert "submitComplaint" in text
+
+
+async def test_kilas_simulate_reads_the_port_from_the_env_file_kilas_serve_reads(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(f"KILAS_HOST=127.0.0.1\nKILAS_PORT={server.port}\n")
+    code, text = await simulate_command("--count", "3", "--token", token("OPERATOR"), cwd=tmp_path)
+    assert code == 0, text
+    assert f"against http://127.0.0.1:{server.port}/graphql" in text
+
+
+async def test_when_no_kilas_answers_kilas_simulate_says_that_it_needs_url(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    code, text = await simulate_command("--duration", "1", cwd=tmp_path, KILAS_PORT=str(port))
+    assert code == 0, text
+    assert f"no Kilas answers at http://127.0.0.1:{port}/graphql" in text
+    assert "give --url http://HOST:PORT/graphql" in text
