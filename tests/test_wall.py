@@ -4,10 +4,8 @@ it missed exactly once, narrows to a region, connects with a key from the URL fr
 asks for a reporter's personal data. It also takes the README's screenshot (docs/wall.png)."""
 
 import asyncio
-import contextlib
 import json
 import re
-import shutil
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,62 +19,19 @@ from kilas.db.pool import connect
 from kilas.demo import load_demo
 from kilas.simulate import simulate
 from tests import ops
+from tests._wall_helpers import Console, chromium, expect, needs_chromium, open_wall, wall
 from tests.wire import RunningServer, free_port, start_server, token
 
-playwright = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium on this machine (Debian: apt-get install chromium; .ci/run installs it)",
-)
-expect = playwright.expect
+pytestmark = needs_chromium
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "wall.png"
 # Fields the wall must never ask for: the reporter's, and the tracking number (a reporter's key).
 PERSONAL = re.compile(r"\b(reporter|contact|handle|externalRef|trackingNumber|text|note)\b")
 
 
-class Console:
-    """Every console error and uncaught exception of a page."""
-
-    def __init__(self, page: Any) -> None:
-        self.errors: list[str] = []
-        page.on("console", self._message)
-        page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
-
-    def _message(self, message: Any) -> None:
-        if message.type == "error":
-            self.errors.append(f"console error: {message.text} ({message.location})")
-
-
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    async with playwright.async_playwright() as p:
-        chromium = await p.chromium.launch(executable_path=CHROMIUM)
-        try:
-            yield chromium
-        finally:
-            await chromium.close()
-
-
-@contextlib.asynccontextmanager
-async def wall(
-    browser: Any, port: int, path: str = "/wall", *, size: tuple[int, int] = (1920, 1080)
-) -> AsyncIterator[tuple[Any, Console]]:
-    """The wall open and live, in a browser context of its own."""
-    context = await browser.new_context(viewport={"width": size[0], "height": size[1]})
-    try:
-        page = await context.new_page()
-        console = Console(page)
-        await open_wall(page, port, path)
-        yield page, console
-    finally:
-        await context.close()
-
-
-async def open_wall(page: Any, port: int, path: str = "/wall") -> None:
-    await page.goto(f"http://127.0.0.1:{port}{path}")
-    await expect(page.locator("body")).to_have_attribute("data-ready", "true", timeout=15000)
-    await expect(page.locator("#connection")).to_have_attribute("data-state", "open")
+    async with chromium() as launched:
+        yield launched
 
 
 def in_ticker(page: Any, cursor: str) -> Any:
