@@ -16,6 +16,8 @@ EVENT_COLUMNS = """
     id, complaint_id, type, from_status, to_status, opd_id, from_opd_id, region_code,
     category_code, actor, note, data, version, occurred_at, recorded_at
 """
+# The same columns of `complaint_events e`, for queries that join the event to its complaint.
+EVENT_COLUMNS_OF_E = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
 
 
 async def append_event(
@@ -80,11 +82,11 @@ async def events_after(
                 limit,
             )
         )
-    columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
     return list(
         await conn.fetch(
             f"""
-            SELECT {columns} FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
+            SELECT {EVENT_COLUMNS_OF_E}
+            FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
             WHERE e.id > $1 AND {visible_sql(3, "c", "e")}
             ORDER BY e.id LIMIT $2
             """,

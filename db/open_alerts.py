@@ -3,7 +3,7 @@
 import asyncpg
 
 from kilas.db.complaints import Visibility, visible_sql
-from kilas.db.events import EVENT_COLUMNS
+from kilas.db.events import EVENT_COLUMNS_OF_E
 from kilas.db.pool import Connection
 
 # An alert is open while what it says is still true of the complaint's current assignment (a
@@ -45,6 +45,5 @@ async def open_alerts(
     limit: int,
 ) -> list[asyncpg.Record]:
     """The open SLA alerts the caller may see, newest first by the moment each describes."""
-    columns = ", ".join(f"e.{name.strip()}" for name in EVENT_COLUMNS.split(","))
-    sql = _OPEN_ALERTS.format(columns=columns, visible=visible_sql(4, "c", "e"))
+    sql = _OPEN_ALERTS.format(columns=EVENT_COLUMNS_OF_E, visible=visible_sql(4, "c", "e"))
     return list(await conn.fetch(sql, limit, opd_id, region_code, *visibility.args()))
