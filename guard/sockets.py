@@ -5,6 +5,7 @@ the socket's credential, checked again for each operation and watched while the 
 (auth.watch), so that a revoked key or an expired token ends the socket."""
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
@@ -81,6 +82,9 @@ class _Counted:
     view: Any
     websocket: Any
     context: Any
+    connection_acknowledged: bool
+    max_subscriptions_per_connection: int | None
+    send_message: Callable[[Any], Awaitable[None]]
     counted_as: str | None = None
     watched: Watched | None = None
 
@@ -130,6 +134,29 @@ class _Counted:
             extensions={"code": AuthenticationError.code},
         )
 
+    async def refused(self, operation_id: str, payload: Any, running: int) -> bool:
+        """Whether the socket, with `running` operations, refuses to start this one; if it does,
+        the client has been told why, and a socket whose credential has ended is closed."""
+        guard = self.guard
+        if guard is None or not self.connection_acknowledged:
+            return False
+        error = await self.credential_refusal()
+        ends = error is not None
+        if error is None:
+            error = await guard.refusal(
+                self.caller_key(), running, self.max_subscriptions_per_connection
+            ) or envelope_refusal(payload)
+        if error is None:
+            return False
+        await self.send_message(self.error_message(operation_id, error))
+        if ends:
+            await self._close_for_credential("credential expired or revoked")
+        return True
+
+    def error_message(self, operation_id: str, error: GraphQLError) -> Any:
+        """The protocol's `error` message for one operation."""
+        raise NotImplementedError
+
     def release(self) -> None:
         if self.guard and self.counted_as is not None:
             self.guard.disconnect(self.counted_as)
@@ -152,28 +179,15 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
         self.release()
         await super().shutdown()
 
+    def error_message(self, operation_id: str, error: GraphQLError) -> Any:
+        return {"id": operation_id, "type": "error", "payload": [error.formatted]}
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.guard and self.connection_acknowledged and message["id"] not in self.operations:
-            refused = await self.credential_refusal()
-            if refused is not None:
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [refused.formatted]}
-                )
-                await self._close_for_credential("credential expired or revoked")
-                return
-            error = await self.guard.refusal(
-                self.caller_key(), len(self.operations), self.max_subscriptions_per_connection
-            )
-            if error is not None:
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
-                )
-                return
-            if (error := envelope_refusal(message.get("payload"))) is not None:
-                await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
-                )
-                return
+        operation_id = message["id"]
+        if operation_id not in self.operations and await self.refused(
+            operation_id, message.get("payload"), len(self.operations)
+        ):
+            return
         await super().handle_subscribe(message)
 
     async def _handle_pre_execution_error(
@@ -198,21 +212,13 @@ class GuardedLegacyWS(_Counted, BaseGraphQLWSHandler[Any, Any]):
         self.release()
         await super().cleanup()
 
+    def error_message(self, operation_id: str, error: GraphQLError) -> Any:
+        return {"type": "error", "id": operation_id, "payload": error.formatted}
+
     async def handle_start(self, message: StartMessage) -> None:
-        if self.guard and self.connection_acknowledged and message["id"] not in self.tasks:
-            refused = await self.credential_refusal()
-            if refused is not None:
-                payload: Any = refused.formatted
-                await self.send_message({"type": "error", "id": message["id"], "payload": payload})
-                await self._close_for_credential("credential expired or revoked")
-                return
-            error = await self.guard.refusal(
-                self.caller_key(), len(self.tasks), self.max_subscriptions_per_connection
-            )
-            if error is None:
-                error = envelope_refusal(message.get("payload"))
-            if error is not None:
-                payload = error.formatted
-                await self.send_message({"type": "error", "id": message["id"], "payload": payload})
-                return
+        operation_id = message["id"]
+        if operation_id not in self.tasks and await self.refused(
+            operation_id, message.get("payload"), len(self.tasks)
+        ):
+            return
         await super().handle_start(message)
