@@ -45,6 +45,7 @@ from kilas.resolvers import export
 from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
+from kilas.web.gc_tuning import settled_gc
 from kilas.web.graphiql import GraphiQLAssets, cache_directory
 
 log = logging.getLogger("kilas")
@@ -292,6 +293,8 @@ def create_app(
                 )
                 simulation.start()
                 stack.push_async_callback(simulation.stop)
+            # Last: what start-up made lives until shutdown (web/gc_tuning.py).
+            stack.enter_context(settled_gc())
             log.info("Kilas is ready (event bus: %s)", bus.kind)
             yield
 

@@ -11,6 +11,24 @@ QueryLogger = Callable[[Any], None]
 SERVER_SETTINGS = {"application_name": "kilas", "timezone": "UTC", "jit": "off"}
 
 
+class PooledConnection(asyncpg.Connection):
+    """A pool connection whose release costs no round trip.
+
+    asyncpg's default release sends `pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`
+    to undo session state, one round trip per request. Kilas leaves none on a pooled connection:
+    its settings are `SET LOCAL` and its advisory lock `pg_advisory_xact_lock`, both ended with
+    the transaction, as are the portals of a cursor (which asyncpg only opens inside one); the
+    session-level advisory locks (migrations, demo) and the LISTEN of the PostgreSQL bus are
+    taken on connections of their own, never the pool's. What still happens on release, in
+    asyncpg itself: a connection that comes back inside a transaction, failed or not, is rolled
+    back, and its Python-side listeners are dropped. A path that needs session state (SET,
+    LISTEN, a session lock, a WITH HOLD cursor) takes a connection of its own (`connect`), or
+    undoes it before release; tests/test_pool_reset.py holds the pool to this."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -30,6 +48,7 @@ async def create_pool(
         max_size=max_size,
         init=init,
         server_settings=SERVER_SETTINGS,
+        connection_class=PooledConnection,
     )
     assert pool is not None
     return pool
