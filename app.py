@@ -26,6 +26,7 @@ from kilas.auth.caller import Role, caller_of, client_address
 from kilas.auth.middleware import AuthMiddleware, RefuseUnauthenticated
 from kilas.auth.tokens import JwtVerifier, issue
 from kilas.auth.watch import CredentialWatch
+from kilas.compiler import RawData, encode_response
 from kilas.db import performance as performance_db
 from kilas.db.embedded import EmbeddedPostgres
 from kilas.db.migrate import migrate
@@ -100,7 +101,14 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
             request=request,
             caller=caller,
             authenticator=self.state.authenticator,
+            # A socket's results are written by strawberry's own encoder; HTTP ones by ours.
+            compiled_reads=self.settings.compiled_reads and isinstance(request, Request),
         )
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, dict) and isinstance(data.get("data"), RawData):
+            return encode_response(data)
+        return super().encode_json(data)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """Authenticate the socket from its connection_init payload (`{"authorization":

@@ -99,6 +99,9 @@ class Settings:
     legacy_graphql_ws: bool = False
     simulate_token: str | None = field(default=None, repr=False)
     ws_init_timeout: float = 5.0
+    # Read queries answered by one SQL statement per root field (compiler/); off: strawberry's
+    # field-by-field execution for everything, the oracle the compiled path is tested against.
+    compiled_reads: bool = True
 
     @property
     def production(self) -> bool:
@@ -197,6 +200,7 @@ class Settings:
             leaderboard_min_sample=config(
                 "KILAS_LEADERBOARD_MIN_SAMPLE", cast=int, default=d.leaderboard_min_sample
             ),
+            compiled_reads=config("KILAS_COMPILED_READS", cast=bool, default=d.compiled_reads),
             jwt_secret=config("KILAS_JWT_SECRET", default=None) or None,
             jwt_public_key=_pem(config("KILAS_JWT_PUBLIC_KEY", default=None) or None),
             jwt_issuer=config("KILAS_JWT_ISSUER", default=None) or None,

@@ -38,6 +38,12 @@ class Context:
     authenticator: Authenticator | None = None
     # Set by strawberry from a WebSocket's connection_init payload.
     connection_params: dict[str, Any] | None = None
+    # Answer queries through the compiled read path (compiler/); the HTTP view sets it from
+    # KILAS_COMPILED_READS. Off, strawberry resolves every field (the compiler's oracle).
+    compiled_reads: bool = False
+    # Where a mutation's payload objects are, while the compiled path reads them back
+    # (schema/readback.py): (mutation key, payload key) → (row id, tracking number presented).
+    read_back: dict[tuple[Any, ...], tuple[int, bool]] | None = field(default=None, repr=False)
     _loaders: Loaders | None = field(default=None, repr=False)
     _personal_data_reads: Any = field(default=None, repr=False)
 

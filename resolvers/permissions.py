@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from kilas.auth.caller import Caller, Role
 from kilas.auth.policy import can_read_personal_data, role_refusal
 from kilas.db import access_log as access_log_db
-from kilas.domain.errors import forbidden
+from kilas.domain.errors import DomainError, forbidden
 from kilas.resolvers.context import Context, Info
 
 
@@ -48,16 +48,27 @@ def _reads_loader(ctx: Context) -> DataLoader[tuple[int, str], None]:
     return DataLoader(load_fn=record, cache=False)
 
 
+def personal_data_forbidden(field: str) -> DomainError:
+    """The refusal of a personal-data field, the same from every read path."""
+    return forbidden(
+        f"{field} is personal data: only operators and the OPD holding the complaint (when "
+        "the reporter is not anonymous) may read it",
+        field,
+    )
+
+
+def tracking_number_forbidden() -> DomainError:
+    return forbidden(
+        "the tracking number is the reporter's: look the complaint up by it", "trackingNumber"
+    )
+
+
 async def read_personal_data(info: Info, row: Any, field: str) -> None:
     """Allow the read of `field` of the complaint in `row` (a mapping of its columns), and log
     it, or raise FORBIDDEN. The log row is written before the data leaves Kilas."""
     ctx = info.context
     if not can_read_personal_data(ctx.caller, row):
-        raise forbidden(
-            f"{field} is personal data: only operators and the OPD holding the complaint (when "
-            "the reporter is not anonymous) may read it",
-            field,
-        )
+        raise personal_data_forbidden(field)
     if ctx._personal_data_reads is None:
         ctx._personal_data_reads = _reads_loader(ctx)
     await ctx._personal_data_reads.load((row["id"], field))

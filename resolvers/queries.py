@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -39,10 +39,17 @@ from kilas.schema.node import Node, PageInfo
 from kilas.schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
 from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
+if TYPE_CHECKING:
+    from kilas.settings import Settings
+
 
 def page_size(info: Info, first: int | None) -> int:
-    limit = info.context.settings.max_page_size
-    size = info.context.settings.default_page_size if first is None else first
+    return page_size_of(info.context.settings, first)
+
+
+def page_size_of(settings: "Settings", first: int | None) -> int:
+    limit = settings.max_page_size
+    size = settings.default_page_size if first is None else first
     if not 1 <= size <= limit:
         raise invalid("first", f"first must be between 1 and {limit}")
     return size

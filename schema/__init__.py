@@ -1,6 +1,6 @@
 """Assembles the one Kilas schema from the root fields in `resolvers`."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from graphql import GraphQLError
@@ -67,6 +67,10 @@ def _unexpected(error: GraphQLError) -> bool:
 
 
 class KilasSchema(Schema):
+    # The compiled read path's answer to a query it has admitted before (compiler.run): the
+    # same answer as the pipeline below, without running it again.
+    answer_directly: Callable[..., Awaitable[Any]] | None = None
+
     async def execute(
         self,
         query: str | None,
@@ -82,6 +86,16 @@ class KilasSchema(Schema):
         # transports call `stream`/`subscribe`, not this).
         allowed = set(allowed_operation_types or DEFAULT_ALLOWED_OPERATION_TYPES)
         allowed.discard(OperationType.SUBSCRIPTION)
+        if (
+            self.answer_directly is not None
+            and query is not None
+            and getattr(context_value, "compiled_reads", False)
+        ):
+            answered = await self.answer_directly(
+                self, query, variable_values, context_value, operation_name
+            )
+            if answered is not None:
+                return ExecutionResult(data=answered.data, errors=answered.errors)
         return await super().execute(
             query,
             variable_values=variable_values,
@@ -106,6 +120,9 @@ def build_schema(
     introspection: bool = True,
     limits: QueryLimits = QueryLimits(),
 ) -> Schema:
+    # The compiler reads the types this package defines: imported once they are.
+    from kilas.compiler import CompiledReads, answer_directly
+
     rules = limits.rules() if introspection else [*limits.rules(), NoIntrospection]
     if production:
         rules.append(HideSuggestions)
@@ -121,10 +138,12 @@ def build_schema(
             largest_page=max(limits.max_page_size, MAX_TIMELINE_PAGE),
         ),
         ErrorCodes,
+        # Last: it answers queries once every guard above has let them through.
+        CompiledReads,
     ]
     if production:
         extensions.append(lambda: MaskUnexpected(should_mask_error=_unexpected))
-    return KilasSchema(
+    schema = KilasSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -133,3 +152,5 @@ def build_schema(
         scalar_overrides=SCALARS,
         execution_context_class=ExecutionWithoutSuggestions if production else None,
     )
+    schema.answer_directly = answer_directly
+    return schema

@@ -9,9 +9,8 @@ from kilas.auth.caller import STAFF
 from kilas.auth.policy import can_see_complaint, can_see_tracking_number
 from kilas.db import events as events_db
 from kilas.domain import lifecycle, sla
-from kilas.domain.errors import forbidden
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import read_personal_data
+from kilas.resolvers.permissions import read_personal_data, tracking_number_forbidden
 from kilas.schema.enums import (
     Channel,
     ComplaintEventType,
@@ -156,10 +155,7 @@ class Complaint(Node):
         if not self.tracking_presented and not can_see_tracking_number(
             info.context.caller, self.row
         ):
-            raise forbidden(
-                "the tracking number is the reporter's: look the complaint up by it",
-                "trackingNumber",
-            )
+            raise tracking_number_forbidden()
         value: str = self.row["tracking_number"]
         return value
 

@@ -19,7 +19,7 @@ class _LiteralChecker(Visitor):
         return None
 
 
-def _invalid_text(document: Any, variables: Any) -> GraphQLError | None:
+def find_invalid_text(document: Any, variables: Any) -> GraphQLError | None:
     # Over a WebSocket, `variables` is whatever the message held; graphql-core judges its type.
     for name, value in variables.items() if isinstance(variables, dict) else ():
         if found := first_problem(name, "a variable's name") or first_problem(value, f"${name}"):
@@ -39,7 +39,7 @@ class RejectInvalidText(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        error = _invalid_text(context.graphql_document, context.variables)
+        error = find_invalid_text(context.graphql_document, context.variables)
         if error is not None:
             # A new list: ValidationCache's is shared by every request of the same document.
             context.pre_execution_errors = [*(context.pre_execution_errors or ()), error]

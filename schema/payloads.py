@@ -3,6 +3,7 @@ import strawberry
 from kilas.schema.complaints import Complaint, ComplaintEvent
 from kilas.schema.errors import UserError
 from kilas.schema.programmes import Programme, WorkItem
+from kilas.schema.readback import ReadBack
 from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 
 
@@ -10,12 +11,13 @@ from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 class SubmitComplaintPayload:
     complaint: Complaint | None = strawberry.field(
         default=None,
+        extensions=[ReadBack()],
         description="The new complaint, tracking number included. On a repeat, the stored one "
         "as this caller may read it: its tracking number only to the credential that submitted "
         "it (or a role that reads every tracking number); null if the caller may not see it.",
     )
     event: ComplaintEvent | None = strawberry.field(
-        default=None, description="The SUBMITTED event; null on a repeat."
+        default=None, description="The SUBMITTED event; null on a repeat.", extensions=[ReadBack()]
     )
     created: bool = strawberry.field(
         default=False,
@@ -27,36 +29,38 @@ class SubmitComplaintPayload:
 
 @strawberry.type
 class ComplaintPayload:
-    complaint: Complaint | None = None
-    event: ComplaintEvent | None = strawberry.field(default=None, description="The event written.")
+    complaint: Complaint | None = strawberry.field(default=None, extensions=[ReadBack()])
+    event: ComplaintEvent | None = strawberry.field(
+        default=None, description="The event written.", extensions=[ReadBack()]
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class OpdPayload:
-    opd: Opd | None = None
+    opd: Opd | None = strawberry.field(default=None, extensions=[ReadBack()])
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class SocialAccountPayload:
-    social_account: SocialAccount | None = None
+    social_account: SocialAccount | None = strawberry.field(default=None, extensions=[ReadBack()])
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class ProgrammePayload:
-    programme: Programme | None = None
+    programme: Programme | None = strawberry.field(default=None, extensions=[ReadBack()])
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class WorkItemPayload:
-    work_item: WorkItem | None = None
+    work_item: WorkItem | None = strawberry.field(default=None, extensions=[ReadBack()])
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class SlaPolicyPayload:
-    sla_policy: SlaPolicy | None = None
+    sla_policy: SlaPolicy | None = strawberry.field(default=None, extensions=[ReadBack()])
     errors: list[UserError] = strawberry.field(default_factory=list)

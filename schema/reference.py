@@ -46,12 +46,14 @@ class SocialAccount(Node):
     platform: SocialPlatform
     handle: str
     verified: bool = strawberry.field(description="The platform's verified mark (blue tick).")
+    db_id: strawberry.Private[int]
     opd_db_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> "SocialAccount":
         return cls(
             id=strawberry.ID(to_global_id("SocialAccount", row["id"])),
+            db_id=row["id"],
             platform=SocialPlatform(row["platform"]),
             handle=row["handle"],
             verified=row["verified"],

@@ -1,0 +1,258 @@
+"""Each read root field as one SQL statement returning its JSON text. Arguments are read and
+checked by the same functions the resolvers in `resolvers/queries.py` use, at bind time; a
+check that fails there sends the whole operation to strawberry, which reports it."""
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql.execution.values import get_argument_values
+
+from kilas.compiler.objects import Ctx, Row, Sel, connection, named_type
+from kilas.compiler.sql import Bind, Unsupported, item, json_list, literal
+from kilas.db.complaints import FILTER_ARGS, FILTER_SQL, ORDERINGS, filter_args
+from kilas.domain.errors import invalid
+from kilas.resolvers.queries import complaint_filter, page_size_of
+from kilas.schema import inputs
+from kilas.schema.enums import ComplaintOrder
+from kilas.schema.ids import (
+    database_id,
+    decode_event_cursor,
+    decode_id,
+    decode_keyset_cursor,
+    parse_global_id,
+)
+
+RootFn = Callable[[Ctx, Sel], str]
+
+
+def _one(ctx: Ctx, sel: Sel, table: str, where: str, *, presented: bool = False) -> str:
+    """The object of the row of `table` (as `t`) where `where` holds; NULL for none."""
+    built = ctx.object(named_type(sel), Row("t", presented), sel)
+    return f"SELECT (SELECT {built} FROM {table} t WHERE {where})::text"
+
+
+def _all(ctx: Ctx, sel: Sel, table: str, order: str) -> str:
+    built = ctx.object(named_type(sel), Row("t"), sel)
+    return f"SELECT {json_list(built, f'{table} t', order)}::text"
+
+
+def _arg(ctx: Ctx, sel: Sel, name: str, convert: Callable[[Any], Any], cast: str) -> str:
+    args = ctx.args(sel)
+    return ctx.st.param(lambda b: convert(args(b).get(name)), cast)
+
+
+def complaints(ctx: Ctx, sel: Sel) -> str:
+    args = ctx.args(sel)
+    st = ctx.st
+    if st.getters:
+        raise Unsupported("the filter's parameters must come first")
+
+    def where_args(b: Bind) -> list[Any]:
+        def build() -> list[Any]:
+            return filter_args(complaint_filter(args(b).get("filter"), b.caller))
+
+        found: list[Any] = b.once(("filter", id(sel.node)), build)
+        return found
+
+    st.getters.extend(item(where_args, index) for index in range(FILTER_ARGS))
+    # The ordering decides the statement's shape: it is part of the plan's key (plan.py).
+    order = get_argument_values(sel.definition, sel.node, ctx.variables).get("orderBy")
+    if not isinstance(order, ComplaintOrder):
+        raise Unsupported("orderBy")
+    column, direction = ORDERINGS[order.value]
+    comparison = "<" if direction == "DESC" else ">"
+
+    def size(b: Bind) -> int:
+        return page_size_of(b.settings, args(b).get("first"))
+
+    def cursor(b: Bind) -> Any:
+        after = args(b).get("after")
+        return decode_keyset_cursor(after, order.value) if after is not None else (None, None)
+
+    limit = st.param(size, "int")
+    value = st.param(lambda b: cursor(b)[0], "timestamptz")
+    key = st.param(lambda b: cursor(b)[1], "bigint")
+    page = f"""(SELECT c.*, row_number() OVER (ORDER BY c.{column} {direction}, c.id {direction})
+               AS n FROM (SELECT * FROM complaints
+                          WHERE {FILTER_SQL}
+                            AND ({value} IS NULL OR ({column}, id) {comparison} ({value}, {key}))
+                          ORDER BY {column} {direction}, id {direction}
+                          LIMIT {limit} + 1) c)"""
+    prefix = literal(f'["{order.value}", "')
+    built = connection(
+        ctx,
+        sel,
+        "ComplaintConnection",
+        "ComplaintEdge",
+        page="page",
+        limit=limit,
+        node=lambda p, sub: ctx.object("Complaint", Row(p), sub),
+        # encode_cursor([ordering, row[column], row["id"]]): base64 of its JSON.
+        cursor=lambda p: (
+            f"kilas_b64url({prefix} || kilas_utc_iso({p}.{column}) || '\", ' || {p}.id || ']')"
+        ),
+        node_type="Complaint",
+        total=f"(SELECT count(*) FROM complaints WHERE {FILTER_SQL})",
+    )
+    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+
+
+def complaint(ctx: Ctx, sel: Sel) -> str:
+    def number(value: str) -> str:
+        if len(value) > 100:
+            raise invalid("trackingNumber", "a tracking number is at most 100 characters")
+        return value.strip().upper()
+
+    tracking = _arg(ctx, sel, "tracking_number", number, "text")
+    return _one(ctx, sel, "complaints", f"t.tracking_number = {tracking}", presented=True)
+
+
+def complaint_events(ctx: Ctx, sel: Sel) -> str:
+    args = ctx.args(sel)
+    st = ctx.st
+    limit = st.param(lambda b: page_size_of(b.settings, args(b).get("first")), "int")
+    start = st.param(
+        lambda b: decode_event_cursor(args(b)["after"]) if args(b).get("after") is not None else 0,
+        "bigint",
+    )
+    page = f"""(SELECT e.*, row_number() OVER (ORDER BY e.id) AS n
+               FROM (SELECT e.* FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
+                     WHERE e.id > {start} AND {st.visible("c", "e")}
+                     ORDER BY e.id LIMIT {limit} + 1) e)"""
+    built = connection(
+        ctx,
+        sel,
+        "ComplaintEventConnection",
+        "ComplaintEventEdge",
+        page="page",
+        limit=limit,
+        node=lambda p, sub: ctx.object("ComplaintEvent", Row(p), sub),
+        cursor=lambda p: f"{p}.id::text",
+        node_type="ComplaintEvent",
+    )
+    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+
+
+def programmes(ctx: Ctx, sel: Sel) -> str:
+    args = ctx.args(sel)
+    st = ctx.st
+
+    def given(b: Bind) -> inputs.ProgrammeFilter:
+        found: inputs.ProgrammeFilter = args(b).get("filter") or inputs.ProgrammeFilter()
+        return found
+
+    def owner(b: Bind) -> int | None:
+        f = given(b)
+        return decode_id(f.owner_opd_id, "Opd", "filter.ownerOpdId") if f.owner_opd_id else None
+
+    def after(b: Bind) -> int | None:
+        value = args(b).get("after")
+        return decode_id(value, "Programme", "after") if value is not None else None
+
+    limit = st.param(lambda b: page_size_of(b.settings, args(b).get("first")), "int")
+    conditions = (
+        f"({st.param(owner, 'bigint')} IS NULL OR owner_opd_id = {st.param(owner, 'bigint')})"
+        f" AND ({st.param(lambda b: given(b).fiscal_year, 'integer')} IS NULL"
+        f" OR fiscal_year = {st.param(lambda b: given(b).fiscal_year, 'integer')})"
+        f" AND ({st.param(lambda b: _status(given(b)), 'text')} IS NULL"
+        f" OR status = {st.param(lambda b: _status(given(b)), 'text')})"
+        f" AND ({st.param(after, 'bigint')} IS NULL OR id > {st.param(after, 'bigint')})"
+    )
+    page = f"""(SELECT g.*, row_number() OVER (ORDER BY g.id) AS n
+               FROM (SELECT * FROM programmes WHERE {conditions}
+                     ORDER BY id LIMIT {limit} + 1) g)"""
+    built = connection(
+        ctx,
+        sel,
+        "ProgrammeConnection",
+        "ProgrammeEdge",
+        page="page",
+        limit=limit,
+        node=lambda p, sub: ctx.object("Programme", Row(p), sub),
+        cursor=lambda p: f"kilas_gid('Programme', {p}.id::text)",
+        node_type="Programme",
+    )
+    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+
+
+def _status(f: inputs.ProgrammeFilter) -> str | None:
+    return f.status.value if f.status else None
+
+
+# node(id:): the id's type decides the statement, so it is part of the plan's key (plan.py).
+NODE_TABLES = {
+    "Complaint": ("complaints", "id"),
+    "ComplaintEvent": ("complaint_events", "id"),
+    "Opd": ("opds", "id"),
+    "SlaPolicy": ("sla_policies", "id"),
+    "Programme": ("programmes", "id"),
+    "WorkItem": ("work_items", "id"),
+    "SocialAccount": ("opd_social_accounts", "id"),
+    "Region": ("regions", "code"),
+    "Category": ("categories", "code"),
+}
+
+
+def node_type_of(value: Any) -> str:
+    """The type an id names, "" for one that names no Kilas type; INVALID_INPUT (raised) for a
+    value that is no Kilas id at all."""
+    type_name, _ = parse_global_id(value)
+    return type_name if type_name in NODE_TABLES else ""
+
+
+def node(ctx: Ctx, sel: Sel) -> str:
+    raw = get_argument_values(sel.definition, sel.node, ctx.variables).get("id")
+    try:
+        type_name = node_type_of(raw)
+    except Exception as error:
+        raise Unsupported("node: not a Kilas id") from error
+    if not type_name:
+        return "SELECT NULL::text"
+    table, key_column = NODE_TABLES[type_name]
+    st = ctx.st
+    args = ctx.args(sel)
+    if key_column == "code":
+        key = st.param(lambda b: parse_global_id(args(b)["id"])[1], "text")
+    else:
+        key = st.param(lambda b: database_id(parse_global_id(args(b)["id"])[1]), "bigint")
+    where = f"t.{key_column} = {key}"
+    if type_name == "Complaint":
+        where += f" AND {st.visible('t')}"
+    elif type_name == "ComplaintEvent":
+        where += (
+            f" AND EXISTS (SELECT 1 FROM complaints c WHERE c.id = t.complaint_id"
+            f" AND {st.visible('c', 't')})"
+        )
+    # The selection is collected for the id's concrete type (`... on Complaint` and the like).
+    built = ctx.object(type_name, Row("t"), sel)
+    return f"SELECT (SELECT {built} FROM {table} t WHERE {where})::text"
+
+
+ROOTS: dict[str, RootFn] = {
+    "complaints": complaints,
+    "complaint": complaint,
+    "complaintEvents": complaint_events,
+    "node": node,
+    "opds": lambda ctx, sel: _all(ctx, sel, "opds", "t.short_name, t.id"),
+    "opd": lambda ctx, sel: _one(
+        ctx, sel, "opds", f"t.slug = {_arg(ctx, sel, 'slug', _slug, 'text')}"
+    ),
+    "regions": lambda ctx, sel: _all(ctx, sel, "regions", "t.code"),
+    "region": lambda ctx, sel: _one(
+        ctx, sel, "regions", f"t.code = {_arg(ctx, sel, 'code', str, 'text')}"
+    ),
+    "categories": lambda ctx, sel: _all(ctx, sel, "categories", "t.code"),
+    "slaPolicies": lambda ctx, sel: _all(ctx, sel, "sla_policies", "t.effective_from"),
+    "programmes": programmes,
+    "programme": lambda ctx, sel: _one(
+        ctx, sel, "programmes", f"t.code = {_arg(ctx, sel, 'code', _upper, 'text')}"
+    ),
+}
+
+
+def _slug(value: str) -> str:
+    return value.strip().lower()
+
+
+def _upper(value: str) -> str:
+    return value.upper()
