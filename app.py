@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -27,6 +28,7 @@ from kilas.auth.middleware import AuthMiddleware, RefuseUnauthenticated
 from kilas.auth.tokens import JwtVerifier, issue
 from kilas.auth.watch import CredentialWatch
 from kilas.compiler import RawData, encode_response
+from kilas.compiler.http import answer_post
 from kilas.db import performance as performance_db
 from kilas.db.embedded import EmbeddedPostgres
 from kilas.db.migrate import migrate
@@ -82,6 +84,20 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
         self.clock = clock
         self.state: State | None = None
         self.graphiql = GraphiQLAssets(cache_directory(settings.graphiql_assets_dir))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and self.settings.compiled_reads
+            and self.state is not None
+        ):
+            # A query admitted before is answered without strawberry's view (compiler/http.py).
+            found = await answer_post(scope, receive, send, self.schema, self.get_context)
+            if found is None:
+                return
+            receive = found
+        await super().__call__(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our page, loading GraphiQL from this server: strawberry's loads it from a CDN.

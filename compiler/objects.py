@@ -18,7 +18,9 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     OperationDefinitionNode,
+    Visitor,
     get_named_type,
+    visit,
 )
 from graphql.execution.collect_fields import (
     FieldDetailsList,
@@ -92,13 +94,22 @@ class Ctx:
         registry = self.strawberry.schema_converter.scalar_registry
         config = self.strawberry.config
         node, definition = sel.node, sel.definition
+        key = ("args", id(node))
+
+        def converted(variables: VariableValues) -> dict[str, Any]:
+            raw = get_argument_values(definition, node, variables)
+            return convert_arguments(raw, field.arguments, registry, config)
+
+        if not _uses_variables(node):
+            # Written in the document: the same for every request of this plan.
+            try:
+                constant = converted(self.variables)
+            except Exception as error:
+                raise Unsupported(f"{sel.parent}.{sel.name}: arguments") from error
+            return lambda b: constant
 
         def read(b: Bind) -> dict[str, Any]:
-            def convert() -> dict[str, Any]:
-                raw = get_argument_values(definition, node, b.variables)
-                return convert_arguments(raw, field.arguments, registry, config)
-
-            found: dict[str, Any] = b.once(("args", id(node)), convert)
+            found: dict[str, Any] = b.once(key, lambda: converted(b.variables))
             return found
 
         return read
@@ -141,6 +152,19 @@ class Ctx:
 FieldFn = Callable[[Ctx, Row, Sel], str]
 
 
+def _uses_variables(node: FieldNode) -> bool:
+    found: list[bool] = []
+
+    class Finder(Visitor):
+        def enter_variable(self, *_: Any) -> Any:
+            found.append(True)
+            return Visitor.BREAK
+
+    for argument in node.arguments or ():
+        visit(argument, Finder())
+    return bool(found)
+
+
 def column(name: str) -> FieldFn:
     return lambda ctx, row, sel: f"{row.alias}.{name}"
 
@@ -173,7 +197,10 @@ def point(lat: str, lon: str, *, nullable: bool) -> FieldFn:
         for sub in ctx.subfields("GeoPoint", sel):
             value = {"lat": lat, "lon": lon, "__typename": None}[sub.name]
             pairs.append(
-                (sub.key, literal("GeoPoint") if value is None else f"{row.alias}.{value}")
+                (
+                    sub.key,
+                    literal("GeoPoint") if value is None else f"kilas_float({row.alias}.{value})",
+                )
             )
         built = json_object(pairs)
         return f"(CASE WHEN {row.alias}.{lat} IS NOT NULL THEN {built} END)" if nullable else built
@@ -633,7 +660,7 @@ def percent_of(part: str, whole: str) -> FieldFn:
     """`float(part / whole * 100) if whole else 0.0`, computed with 60 decimal places, so that
     the nearest float is the one Python's 28-digit Decimal gives."""
     return lambda ctx, row, sel: (
-        f"(CASE WHEN {row.alias}.{whole} = 0 THEN 0::float8 "
+        f"kilas_float(CASE WHEN {row.alias}.{whole} = 0 THEN 0::float8 "
         f"ELSE ({row.alias}.{part}::numeric(1000, 60) * 100 / {row.alias}.{whole})::float8 END)"
     )
 
@@ -665,7 +692,7 @@ WORK_ITEM: dict[str, FieldFn] = {
     "roadSegment": column("road_segment"),
     "location": point("lat", "lon", nullable=True),
     "lengthKm": decimal("length_km"),
-    "progressPct": lambda ctx, row, sel: f"{row.alias}.progress_pct::float8",
+    "progressPct": lambda ctx, row, sel: f"kilas_float({row.alias}.progress_pct::float8)",
     "status": column("status"),
     "plannedStart": column("planned_start"),
     "plannedEnd": column("planned_end"),

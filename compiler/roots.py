@@ -47,11 +47,13 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
     if st.getters:
         raise Unsupported("the filter's parameters must come first")
 
+    key = ("filter", id(sel.node))
+
     def where_args(b: Bind) -> list[Any]:
         def build() -> list[Any]:
             return filter_args(complaint_filter(args(b).get("filter"), b.caller))
 
-        found: list[Any] = b.once(("filter", id(sel.node)), build)
+        found: list[Any] = b.once(key, build)
         return found
 
     st.getters.extend(item(where_args, index) for index in range(FILTER_ARGS))
@@ -71,11 +73,11 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
 
     limit = st.param(size, "int")
     value = st.param(lambda b: cursor(b)[0], "timestamptz")
-    key = st.param(lambda b: cursor(b)[1], "bigint")
+    last_id = st.param(lambda b: cursor(b)[1], "bigint")
+    after = f"({value} IS NULL OR ({column}, id) {comparison} ({value}, {last_id}))"
     page = f"""(SELECT c.*, row_number() OVER (ORDER BY c.{column} {direction}, c.id {direction})
                AS n FROM (SELECT * FROM complaints
-                          WHERE {FILTER_SQL}
-                            AND ({value} IS NULL OR ({column}, id) {comparison} ({value}, {key}))
+                          WHERE {FILTER_SQL} AND {after}
                           ORDER BY {column} {direction}, id {direction}
                           LIMIT {limit} + 1) c)"""
     prefix = literal(f'["{order.value}", "')

@@ -178,6 +178,7 @@ async def answer_directly(
         texts, errors = await _run(plan, bind, context.pool)
     except Refused:
         return None
+    COMPILED["answered directly"] += 1
     return ExecutionResult(data=RawData(texts), errors=errors or None)
 
 
@@ -270,7 +271,7 @@ class CompiledReads(SchemaExtension):
             return None
         query = ec.query or ""
         names = _shape_names(query, ec.graphql_document)
-        key = _key(query, ec.operation_name, context, _shape(names, ec.variables))
+        key = _key(query, _asked_for(ec), context, _shape(names, ec.variables))
         plans = caches_of(ec.schema).plans
         plan = plans.get(key)
         if plan is None:
@@ -311,7 +312,7 @@ class CompiledReads(SchemaExtension):
             return
         query = ec.query or ""
         shape = _shape(_shape_names(query, ec.graphql_document), ec.variables)
-        key = ("mutation", query, ec.operation_name, context.caller.role, shape)
+        key = ("mutation", query, _asked_for(ec), context.caller.role, shape)
         read_backs = caches_of(ec.schema).read_backs
         plan = read_backs.get(key)
         if plan is None:
@@ -359,6 +360,13 @@ class CompiledReads(SchemaExtension):
     def _fell_back(reason: str, error: Exception | None) -> None:
         FALLBACKS[reason] += 1
         log.debug("operation falls back: %s%s", reason, f" ({error})" if error else "")
+
+
+def _asked_for(ec: Any) -> str | None:
+    """The operation name the request gave (strawberry's `operation_name` falls back to the
+    document's first operation's): what `answer_directly` is asked with."""
+    name: str | None = getattr(ec, "_provided_operation_name", ec.operation_name)
+    return name
 
 
 def _operation(ec: Any) -> Any:

@@ -1,10 +1,12 @@
 """The SQL functions of the compiled read path (migration 0010) format values exactly as the
 Python of the field-by-field path does: times in WIB (`schema.ids.wib(...).isoformat()`),
-keyset cursors' UTC times, global ids (`schema.ids.to_global_id`), and the URL-safe base64 of
-long texts, which PostgreSQL's encoder would break into lines."""
+keyset cursors' UTC times, global ids (`schema.ids.to_global_id`), the URL-safe base64 of long
+texts, which PostgreSQL's encoder would break into lines, and Float numbers."""
 
 import asyncio
 import base64
+import json
+import math
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -73,3 +75,21 @@ def test_a_time_with_no_microseconds_has_none_in_its_text(database_url: str) -> 
     assert _in_database(database_url, "SELECT kilas_wib($1)", whole) == "2026-12-01T00:00:00+07:00"
     shown = _in_database(database_url, "SELECT kilas_wib($1)", whole + timedelta(microseconds=50))
     assert shown == "2026-12-01T00:00:00.000050+07:00"
+
+
+@SETTINGS
+@given(
+    number=st.floats(allow_nan=False, allow_infinity=False)
+    | st.integers(-(10**16), 10**16).map(float)
+    | st.sampled_from([0.0, -0.0, 100.0, 43.5, 1e15, 1e16, 1e-5])
+)
+def test_kilas_float_reads_back_as_the_float_python_writes(
+    database_url: str, number: float
+) -> None:
+    shown = _in_database(database_url, "SELECT kilas_float($1)::text", number)
+    assert isinstance(shown, str)
+    decoded = json.loads(shown)
+    # The same float, and a float (100.0 is not 100), whatever the notation.
+    assert type(decoded) is float
+    assert decoded == number
+    assert math.copysign(1, decoded) == math.copysign(1, number)

@@ -21,6 +21,16 @@ LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$
         || '+00:00'
 $$;
 
+-- A Float as Python's json writes it: an integral value keeps its ".0" (100.0, not 100), so
+-- that a client decoding the number gets a float, as it does from the field-by-field path.
+-- (Beyond 1e15 PostgreSQL writes an exponent where Python writes digits; both read back as the
+-- same float.)
+CREATE FUNCTION kilas_float(x double precision) RETURNS json
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT CASE WHEN x = trunc(x) AND abs(x) < 1e15 THEN (x::text || '.0')::json
+                ELSE to_json(x) END
+$$;
+
 -- URL-safe base64 without padding (PostgreSQL's encoder also breaks lines every 76 characters).
 CREATE FUNCTION kilas_b64url(t text) RETURNS text
 LANGUAGE sql STABLE STRICT PARALLEL SAFE AS $$

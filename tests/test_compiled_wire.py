@@ -1,0 +1,115 @@
+"""The compiled read path on the wire: two servers on one database, one compiling and one not
+(KILAS_COMPILED_READS=false), answer the same HTTP requests alike, status, content type and
+body, the first time a query comes (strawberry's pipeline, then the statements) and every time
+after (straight to the statements, compiler/http.py); and each root field is one statement."""
+
+import json
+from typing import Any
+
+import httpx
+
+from kilas.compiler import COMPILED
+from kilas.db.pool import create_pool
+from kilas.domain import workflow
+from tests._api_helpers import data_of
+from tests.test_no_n_plus_one import StatementCounter, complaints_with_opds, statements_for
+from tests.wire import start_server
+
+QUERIES: list[tuple[str, dict[str, Any] | None]] = [
+    (
+        "{ complaints(first: 5) { totalCount pageInfo { hasNextPage endCursor } edges { cursor "
+        "node { id status createdAt text channel opd { name shortName } region { code name } "
+        "category { code name } reporter { name } trackingNumber sla { response { state } } } } }"
+        " }",
+        None,
+    ),
+    (
+        "query Page($first: Int!, $status: [ComplaintStatus!]) { complaints(first: $first, "
+        "filter: {status: $status}) { nodes { id status lastEvent { type actor } timeline(first: 2)"
+        " { nodes { type } } } } opds { slug openBacklog } }",
+        {"first": 3, "status": ["ASSIGNED"]},
+    ),
+    ("{ regions { code name openComplaints } categories { code resolutionHours } }", None),
+    # Refused arguments and a field strawberry answers: the same on both servers too.
+    ("{ complaints(first: 1000) { totalCount } }", None),
+    ("{ dashboard { breachesOpenNow } complaints(first: 1) { totalCount } }", None),
+]
+
+
+def _unordered(body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its errors as a sorted list: GraphQL leaves their order to the server
+    (strawberry's follows when each resolver failed, the compiled path's the document)."""
+    errors = sorted(json.dumps(error, sort_keys=True) for error in body.get("errors", []))
+    return {**body, "errors": errors}
+
+
+async def _post(client: httpx.AsyncClient, url: str, query: str, variables: Any) -> httpx.Response:
+    return await client.post(url, json={"query": query, "variables": variables})
+
+
+async def test_both_servers_answer_every_request_alike_and_again(database_url: str) -> None:
+    async with (
+        start_server(database_url) as compiled,
+        start_server(database_url, compiled_reads=False) as oracle,
+    ):
+        await data_of(compiled.http_url, "{ opds { slug } }")
+        direct_before = COMPILED["answered directly"]
+        async with httpx.AsyncClient(timeout=30) as client:
+            await _submit_some(database_url)
+            for query, variables in QUERIES:
+                expected = await _post(client, oracle.http_url, query, variables)
+                for attempt in ("first", "again", "once more"):
+                    found = await _post(client, compiled.http_url, query, variables)
+                    assert found.status_code == expected.status_code, (attempt, query)
+                    assert found.headers["content-type"] == expected.headers["content-type"]
+                    assert _unordered(found.json()) == _unordered(expected.json()), (attempt, query)
+            # The second and third time, the compiled ones went straight to their statements.
+            assert COMPILED["answered directly"] - direct_before >= 2 * 3
+            # Not a GraphQL request at all: the view's refusal, from both.
+            for body in (b"{not json", b'{"query": 5}', b"[]"):
+                headers = {"content-type": "application/json"}
+                expected = await client.post(oracle.http_url, content=body, headers=headers)
+                found = await client.post(compiled.http_url, content=body, headers=headers)
+                assert (found.status_code, found.json()) == (expected.status_code, expected.json())
+
+
+async def _submit_some(database_url: str) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await complaints_with_opds(pool, 9)
+        async with pool.acquire() as conn, conn.transaction():
+            await workflow.submit(
+                conn,
+                workflow.Submission(
+                    channel="WEB",
+                    text="Lampu jalan mati.",
+                    region_code="33.74",
+                    reporter_name="Ani",
+                ),
+                actor="test",
+            )
+    finally:
+        await pool.close()
+
+
+async def test_a_compiled_query_runs_one_statement_per_root_field(database_url: str) -> None:
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await complaints_with_opds(pool, 12)
+    finally:
+        await pool.close()
+    counter = StatementCounter()
+    async with start_server(database_url, query_logger=counter, event_poll_interval=3600) as s:
+        one_root = QUERIES[0][0]
+        two_roots = QUERIES[1]
+        for _ in range(2):  # the first time admits the plans
+            await data_of(s.http_url, one_root)
+            await data_of(s.http_url, two_roots[0], two_roots[1])
+        count, data = await statements_for(counter, lambda: data_of(s.http_url, one_root))
+        assert len(data["complaints"]["edges"]) == 5
+        assert count == 1, counter.statements
+        count, data = await statements_for(
+            counter, lambda: data_of(s.http_url, two_roots[0], two_roots[1])
+        )
+        assert data["opds"] and data["complaints"]["nodes"]
+        assert count == 2, counter.statements
