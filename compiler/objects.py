@@ -1,12 +1,13 @@
-"""Each object type's fields as SQL over one row of its table: the same values, rules and
-formats as the strawberry types in schema/ resolve them to, one JSON expression per field.
+"""What the compiler builds objects from: a field's selection (`Sel`), the row it reads
+(`Row`), the compile context (`Ctx`), and the builders every type's fields are made of: columns,
+times, enums, ids, related objects and lists, Relay connections.
 
 A field function takes the compile context, the row it reads (a table alias) and the field's
 selection, and returns a SQL expression whose value is the field's JSON (or a value
-`json_build_object` turns into it: text, a number, a boolean, NULL). A field that is not in
-`FIELDS` makes the compiler give up on the root field, which then falls back."""
+`json_build_object` turns into it: text, a number, a boolean, NULL). The types' own tables are
+in complaints.py and reference.py, assembled in fields.py; a field that is in none of them makes
+the compiler give up on the root field, which then falls back."""
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -31,14 +32,8 @@ from graphql.execution.values import VariableValues, get_argument_values
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
-from kilas.auth.caller import STAFF, Role
-from kilas.auth.policy import SEES_ALL
+from kilas.auth.caller import Role
 from kilas.compiler.sql import Bind, Getter, Statement, Unsupported, json_list, json_object, literal
-from kilas.domain import lifecycle, sla
-from kilas.domain.errors import invalid
-from kilas.resolvers.permissions import personal_data_forbidden, tracking_number_forbidden
-from kilas.schema.complaints import MAX_TIMELINE_PAGE
-from kilas.schema.ids import decode_event_cursor
 
 
 @dataclass(frozen=True)
@@ -80,6 +75,8 @@ class Ctx:
     variables: VariableValues
     operation: OperationDefinitionNode
     st: Statement
+    # The types' field tables (compiler/fields.py).
+    fields: dict[str, dict[str, "FieldFn"]]
 
     @property
     def role(self) -> Role:
@@ -134,7 +131,7 @@ class Ctx:
 
     def object(self, type_name: str, row: Row, sel: Sel) -> str:
         """The JSON object of `type_name` for `row`, with `sel`'s sub-selection."""
-        fields = FIELDS.get(type_name)
+        fields = self.fields.get(type_name)
         if fields is None:
             raise Unsupported(f"type {type_name}")
         pairs = []
@@ -236,170 +233,14 @@ def many(type_name: str, table: str, join: str, order: str, *, visible: bool = F
     return build
 
 
-# Complaint -----------------------------------------------------------------------------------
+def count_of(where: str) -> FieldFn:
+    """How many complaints match `where` (over `{b}`, the current row `{a}`)."""
 
+    def build(ctx: Ctx, row: Row, sel: Sel) -> str:
+        b = ctx.st.alias("x")
+        return f"(SELECT count(*) FROM complaints {b} WHERE {where.format(a=row.alias, b=b)})"
 
-def can_read_personal_data(ctx: Ctx, a: str) -> str:
-    """`auth.policy.can_read_personal_data` for the caller's role (its OPD a parameter)."""
-    if ctx.role is Role.OPERATOR:
-        return "true"
-    if ctx.role is Role.OPD_OFFICER:
-        return f"({a}.opd_id IS NOT DISTINCT FROM {ctx.st.caller_opd()} AND NOT {a}.anonymous)"
-    return "false"
-
-
-def personal(ctx: Ctx, row: Row, sel: Sel, field: str, present: str, value: str) -> str:
-    """A personal-data field: NULL when the row has none; otherwise, if the caller may read it,
-    the value, its read written to the access log by the same expression; else FORBIDDEN."""
-    a = row.alias
-    st = ctx.st
-    logged = (
-        f"kilas_log_read({a}.id, {literal(field)}, {st.caller_subject()}, {st.caller_role()}, "
-        f"{st.caller_opd()}, {st.caller_address()}, {st.now()})"
-    )
-    refused = st.error(sel.nodes, personal_data_forbidden(field))
-    return (
-        f"(CASE WHEN NOT ({present}) THEN NULL "
-        f"WHEN {can_read_personal_data(ctx, a)} THEN (CASE WHEN {logged} THEN {value} END) "
-        f"ELSE {refused} END)"
-    )
-
-
-def external_ref(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    return personal(
-        ctx, row, sel, "externalRef", f"{a}.external_ref IS NOT NULL", f"to_json({a}.external_ref)"
-    )
-
-
-def reporter(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    columns = {"name": "reporter_name", "contact": "reporter_contact", "handle": "reporter_handle"}
-    pairs = [
-        (sub.key, literal("Reporter") if sub.name == "__typename" else f"{a}.{columns[sub.name]}")
-        for sub in ctx.subfields("Reporter", sel)
-    ]
-    present = " OR ".join(f"coalesce({a}.{c}, '') <> ''" for c in columns.values())
-    return personal(ctx, row, sel, "reporter", present, json_object(pairs))
-
-
-def tracking_number(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """`Complaint.trackingNumber`: its reporter (who presented it) and staff by
-    `auth.policy.can_see_tracking_number`; FORBIDDEN for anyone else."""
-    a = row.alias
-    if row.presented or ctx.role in SEES_ALL:
-        return f"{a}.tracking_number"
-    refused = ctx.st.error(sel.nodes, tracking_number_forbidden())
-    if ctx.role is Role.OPD_OFFICER:
-        same = f"{a}.opd_id IS NOT DISTINCT FROM {ctx.st.caller_opd()}"
-        return f"(CASE WHEN {same} THEN to_json({a}.tracking_number) ELSE {refused} END)"
-    return refused
-
-
-def clock_reading(ctx: Ctx, row: Row, sel: Sel, clock: sla.SlaClock) -> str:
-    """`domain.sla.reading` in SQL, at the request's time."""
-    a = row.alias
-    due = f"{a}.{clock.lower()}_due_at"
-    done = f"{a}.first_response_at" if clock is sla.SlaClock.RESPONSE else f"{a}.resolved_at"
-    now = ctx.st.now()
-    share = ctx.st.shared("at_risk", lambda b: b.settings.sla_rules.at_risk_share, "float8")
-    state = (
-        f"(CASE WHEN {done} IS NOT NULL THEN (CASE WHEN {done} <= {due} THEN 'MET' "
-        f"ELSE 'BREACHED' END) WHEN {now} >= {due} THEN 'BREACHED' "
-        f"WHEN {due} - {now} <= ({due} - {a}.assigned_at) * {share} THEN 'AT_RISK' "
-        "ELSE 'ON_TRACK' END)"
-    )
-    # int(timedelta.total_seconds()): truncated toward zero.
-    remaining = f"trunc(extract(epoch FROM ({due} - coalesce({done}, {now}))))::bigint"
-    values = {
-        "clock": literal(clock.value),
-        "state": state,
-        "dueAt": f"kilas_wib({due})",
-        "remainingSeconds": remaining,
-        "overdueSeconds": f"greatest(0, -{remaining})",
-        "__typename": literal("SlaClockReading"),
-    }
-    pairs = [(sub.key, values[sub.name]) for sub in ctx.subfields("SlaClockReading", sel)]
-    return (
-        f"(CASE WHEN {a}.assigned_at IS NULL OR {due} IS NULL THEN NULL "
-        f"ELSE {json_object(pairs)} END)"
-    )
-
-
-def complaint_sla(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    targets = " ".join(
-        f"WHEN {level} THEN {literal(target)}" for level, target in sla.ESCALATION_TARGETS.items()
-    )
-    pairs = []
-    for sub in ctx.subfields("ComplaintSla", sel):
-        if sub.name == "response":
-            value = clock_reading(ctx, row, sub, sla.SlaClock.RESPONSE)
-        elif sub.name == "resolution":
-            value = clock_reading(ctx, row, sub, sla.SlaClock.RESOLUTION)
-        elif sub.name == "escalationLevel":
-            value = f"{a}.escalation_level"
-        elif sub.name == "escalatedTo":
-            value = f"(CASE {a}.escalation_level {targets} END)"
-        elif sub.name == "escalatedAt":
-            value = f"kilas_wib({a}.escalated_at)"
-        else:
-            value = literal("ComplaintSla")
-        pairs.append((sub.key, value))
-    return json_object(pairs)
-
-
-def allowed_events(ctx: Ctx, row: Row, sel: Sel) -> str:
-    cases = " ".join(
-        f"WHEN {literal(status.value)} THEN "
-        f"{literal(json.dumps([e.name for e in lifecycle.allowed_events(status)]))}::json"
-        for status in lifecycle.Status
-    )
-    return f"(CASE {row.alias}.status {cases} END)"
-
-
-def last_event(ctx: Ctx, row: Row, sel: Sel) -> str:
-    e = ctx.st.alias("e")
-    built = ctx.object("ComplaintEvent", Row(e, row.presented), sel)
-    return (
-        f"(SELECT {built} FROM complaint_events {e} WHERE {e}.complaint_id = {row.alias}.id "
-        f"ORDER BY {e}.id DESC LIMIT 1)"
-    )
-
-
-def timeline(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """`Complaint.timeline(first, after)`: a page of the complaint's events, oldest first."""
-    args = ctx.args(sel)
-
-    def first(b: Bind) -> int:
-        value: int = args(b).get("first", 50)
-        if not 1 <= value <= MAX_TIMELINE_PAGE:
-            raise invalid("first", f"first must be between 1 and {MAX_TIMELINE_PAGE}")
-        return value
-
-    def after(b: Bind) -> int:
-        value = args(b).get("after")
-        return decode_event_cursor(value) if value is not None else 0
-
-    limit = ctx.st.param(first, "int")
-    start = ctx.st.param(after, "bigint")
-    e = ctx.st.alias("e")
-    page = (
-        f"(SELECT {e}.*, row_number() OVER (ORDER BY {e}.id) AS n FROM complaint_events {e} "
-        f"WHERE {e}.complaint_id = {row.alias}.id AND {e}.id > {start} "
-        f"ORDER BY {e}.id LIMIT {limit} + 1)"
-    )
-    return connection(
-        ctx,
-        sel,
-        "ComplaintEventConnection",
-        "ComplaintEventEdge",
-        page=page,
-        limit=limit,
-        node=lambda p, sub: ctx.object("ComplaintEvent", Row(p, row.presented), sub),
-        cursor=lambda p: f"{p}.id::text",
-        node_type="ComplaintEvent",
-    )
+    return build
 
 
 def connection(
@@ -458,264 +299,6 @@ def connection(
             raise Unsupported(f"{type_name}.{sub.name}")
         pairs.append((sub.key, value))
     return json_object(pairs)
-
-
-COMPLAINT: dict[str, FieldFn] = {
-    "id": global_id("Complaint", "id"),
-    "channel": enum("channel", lifecycle.Channel),
-    "anonymous": column("anonymous"),
-    "confidential": column("confidential"),
-    "text": column("text"),
-    "location": point("lat", "lon", nullable=True),
-    "mediaUrls": lambda ctx, row, sel: f"to_json({row.alias}.media_urls)",
-    "status": enum("status", lifecycle.Status),
-    "assignedAt": moment("assigned_at"),
-    "responseDueAt": moment("response_due_at"),
-    "resolutionDueAt": moment("resolution_due_at"),
-    "firstResponseAt": moment("first_response_at"),
-    "resolvedAt": moment("resolved_at"),
-    "closedAt": moment("closed_at"),
-    "rating": column("rating"),
-    "ratingComment": column("rating_comment"),
-    "rejectionReason": enum("rejection_reason", lifecycle.RejectionReason),
-    "version": column("version"),
-    "createdAt": moment("created_at"),
-    "updatedAt": moment("updated_at"),
-    "trackingNumber": tracking_number,
-    "externalRef": external_ref,
-    "reporter": reporter,
-    "category": one("Category", "categories", "{b}.code = {a}.category_code"),
-    "region": one("Region", "regions", "{b}.code = {a}.region_code"),
-    "opd": one("Opd", "opds", "{b}.id = {a}.opd_id"),
-    "slaPolicy": one("SlaPolicy", "sla_policies", "{b}.id = {a}.sla_policy_id"),
-    "duplicateOf": one("Complaint", "complaints", "{b}.id = {a}.duplicate_of_id", visible=True),
-    "workItem": one("WorkItem", "work_items", "{b}.id = {a}.work_item_id"),
-    "lastEvent": last_event,
-    "timeline": timeline,
-    "sla": complaint_sla,
-    "allowedEvents": allowed_events,
-}
-
-
-# ComplaintEvent ------------------------------------------------------------------------------
-
-
-def actor(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """Staff see who acted; others see "staff" for a member of staff."""
-    a = row.alias
-    if ctx.role in STAFF:
-        return f"{a}.actor"
-    return (
-        f"(CASE WHEN starts_with({a}.actor, 'jwt:') OR starts_with({a}.actor, 'key:') "
-        f"THEN 'staff' ELSE {a}.actor END)"
-    )
-
-
-def event_complaint(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """`ComplaintEvent.complaint` as `schema.complaints.visible_complaint` gives it."""
-    c = ctx.st.alias("c")
-    where = f"{c}.id = {row.alias}.complaint_id"
-    if not row.presented:
-        where += f" AND {ctx.st.visible(c)}"
-    built = ctx.object("Complaint", Row(c, row.presented), sel)
-    return f"(SELECT {built} FROM complaints {c} WHERE {where})"
-
-
-def event_data(key: str, values: type[Enum] | None = None) -> FieldFn:
-    """A value the event's `data` carries (NULL when it has none)."""
-    if values is None:
-        return lambda ctx, row, sel: f"({row.alias}.data -> {literal(key)})::json"
-    # `sla.SlaClock(data["clock"]) if data.get("clock")`: an empty value is none.
-    cases = " ".join(f"WHEN {literal(m.value)} THEN {literal(m.name)}" for m in values)
-    return lambda ctx, row, sel: f"(CASE {row.alias}.data ->> {literal(key)} {cases} END)"
-
-
-EVENT: dict[str, FieldFn] = {
-    "id": global_id("ComplaintEvent", "id"),
-    "cursor": lambda ctx, row, sel: f"{row.alias}.id::text",
-    "type": enum("type", lifecycle.EventType),
-    "fromStatus": enum("from_status", lifecycle.Status),
-    "toStatus": enum("to_status", lifecycle.Status),
-    "note": column("note"),
-    "rating": event_data("rating"),
-    "slaClock": event_data("clock", sla.SlaClock),
-    "escalationLevel": event_data("level"),
-    "version": column("version"),
-    "occurredAt": moment("occurred_at"),
-    "recordedAt": moment("recorded_at"),
-    "actor": actor,
-    "complaint": event_complaint,
-    "opd": one("Opd", "opds", "{b}.id = {a}.opd_id"),
-    "fromOpd": one("Opd", "opds", "{b}.id = {a}.from_opd_id"),
-    "region": one("Region", "regions", "{b}.code = {a}.region_code"),
-}
-
-
-# Reference data ------------------------------------------------------------------------------
-
-
-def opd_head(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    values = {"name": f"{a}.head_name", "title": f"{a}.head_title"}
-    pairs = [
-        (sub.key, values.get(sub.name, literal("OpdHead"))) for sub in ctx.subfields("OpdHead", sel)
-    ]
-    return f"(CASE WHEN coalesce({a}.head_name, '') <> '' THEN {json_object(pairs)} END)"
-
-
-def count_of(where: str) -> FieldFn:
-    """How many complaints match `where` (over `{b}`, the current row `{a}`)."""
-
-    def build(ctx: Ctx, row: Row, sel: Sel) -> str:
-        b = ctx.st.alias("x")
-        return f"(SELECT count(*) FROM complaints {b} WHERE {where.format(a=row.alias, b=b)})"
-
-    return build
-
-
-OPD: dict[str, FieldFn] = {
-    "id": global_id("Opd", "id"),
-    "slug": column("slug"),
-    "shortName": column("short_name"),
-    "name": column("name"),
-    "kind": column("kind"),
-    "head": opd_head,
-    "updatedAt": moment("updated_at"),
-    "socialAccounts": many(
-        "SocialAccount",
-        "opd_social_accounts",
-        "{b}.opd_id = {a}.id",
-        "{b}.platform, {b}.handle",
-    ),
-    "categories": many("Category", "categories", "{b}.default_opd_id = {a}.id", "{b}.code"),
-    "openBacklog": count_of("{b}.opd_id = {a}.id AND {b}.status IN ('ASSIGNED', 'IN_PROGRESS')"),
-}
-
-SOCIAL_ACCOUNT: dict[str, FieldFn] = {
-    "id": global_id("SocialAccount", "id"),
-    "platform": column("platform"),
-    "handle": column("handle"),
-    "verified": column("verified"),
-    "opd": one("Opd", "opds", "{b}.id = {a}.opd_id"),
-}
-
-REGION: dict[str, FieldFn] = {
-    "id": global_id("Region", "code"),
-    "code": column("code"),
-    "name": column("name"),
-    "type": column("type"),
-    "seat": column("seat"),
-    "seatLocation": point("seat_lat", "seat_lon", nullable=False),
-    "openComplaints": count_of(
-        "{b}.region_code = {a}.code AND {b}.status IN ('RECEIVED', 'ASSIGNED', 'IN_PROGRESS')"
-    ),
-}
-
-
-def resolution_hours_now(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """The category's own resolution hours under the policy in force at the request's time."""
-    h, p = ctx.st.alias("h"), ctx.st.alias("s")
-    now = ctx.st.now()
-    return (
-        f"(SELECT {h}.resolution_hours FROM sla_policy_category_hours {h} "
-        f"WHERE {h}.category_code = {row.alias}.code AND {h}.policy_id = "
-        f"(SELECT {p}.id FROM sla_policies {p} WHERE {p}.effective_from <= {now} "
-        f"ORDER BY {p}.effective_from DESC LIMIT 1))"
-    )
-
-
-CATEGORY: dict[str, FieldFn] = {
-    "id": global_id("Category", "code"),
-    "code": column("code"),
-    "name": column("name"),
-    "nameEn": column("name_en"),
-    "defaultOpd": one("Opd", "opds", "{b}.id = {a}.default_opd_id"),
-    "resolutionHours": resolution_hours_now,
-}
-
-SLA_POLICY: dict[str, FieldFn] = {
-    "id": global_id("SlaPolicy", "id"),
-    "name": column("name"),
-    "effectiveFrom": moment("effective_from"),
-    "responseHours": column("response_hours"),
-    "resolutionHours": column("resolution_hours"),
-    "categoryResolutionHours": many(
-        "CategoryResolutionHours",
-        "sla_policy_category_hours",
-        "{b}.policy_id = {a}.id",
-        "{b}.category_code",
-    ),
-}
-
-CATEGORY_HOURS: dict[str, FieldFn] = {
-    "categoryCode": column("category_code"),
-    "hours": column("resolution_hours"),
-}
-
-
-# Programmes ----------------------------------------------------------------------------------
-
-
-def percent_of(part: str, whole: str) -> FieldFn:
-    """`float(part / whole * 100) if whole else 0.0`, computed with 60 decimal places, so that
-    the nearest float is the one Python's 28-digit Decimal gives."""
-    return lambda ctx, row, sel: (
-        f"kilas_float(CASE WHEN {row.alias}.{whole} = 0 THEN 0::float8 "
-        f"ELSE ({row.alias}.{part}::numeric(1000, 60) * 100 / {row.alias}.{whole})::float8 END)"
-    )
-
-
-PROGRAMME: dict[str, FieldFn] = {
-    "id": global_id("Programme", "id"),
-    "code": column("code"),
-    "name": column("name"),
-    "description": column("description"),
-    "fiscalYear": column("fiscal_year"),
-    "budgetIdr": decimal("budget_idr"),
-    "realisationIdr": decimal("realisation_idr"),
-    "target": decimal("target"),
-    "achievement": decimal("achievement"),
-    "unit": column("unit"),
-    "status": column("status"),
-    "updatedAt": moment("updated_at"),
-    "absorptionPct": percent_of("realisation_idr", "budget_idr"),
-    "achievementPct": percent_of("achievement", "target"),
-    "owner": one("Opd", "opds", "{b}.id = {a}.owner_opd_id"),
-    "predecessor": one("Programme", "programmes", "{b}.id = {a}.predecessor_id"),
-    "successors": many("Programme", "programmes", "{b}.predecessor_id = {a}.id", "{b}.id"),
-    "workItems": many("WorkItem", "work_items", "{b}.programme_id = {a}.id", "{b}.id"),
-}
-
-WORK_ITEM: dict[str, FieldFn] = {
-    "id": global_id("WorkItem", "id"),
-    "name": column("name"),
-    "roadSegment": column("road_segment"),
-    "location": point("lat", "lon", nullable=True),
-    "lengthKm": decimal("length_km"),
-    "progressPct": lambda ctx, row, sel: f"kilas_float({row.alias}.progress_pct::float8)",
-    "status": column("status"),
-    "plannedStart": column("planned_start"),
-    "plannedEnd": column("planned_end"),
-    "updatedAt": moment("updated_at"),
-    "programme": one("Programme", "programmes", "{b}.id = {a}.programme_id"),
-    "region": one("Region", "regions", "{b}.code = {a}.region_code"),
-    "linkedComplaints": many(
-        "Complaint", "complaints", "{b}.work_item_id = {a}.id", "{b}.id", visible=True
-    ),
-}
-
-FIELDS: dict[str, dict[str, FieldFn]] = {
-    "Complaint": COMPLAINT,
-    "ComplaintEvent": EVENT,
-    "Opd": OPD,
-    "SocialAccount": SOCIAL_ACCOUNT,
-    "Region": REGION,
-    "Category": CATEGORY,
-    "SlaPolicy": SLA_POLICY,
-    "CategoryResolutionHours": CATEGORY_HOURS,
-    "Programme": PROGRAMME,
-    "WorkItem": WORK_ITEM,
-}
 
 
 def named_type(sel: Sel) -> str:

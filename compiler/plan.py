@@ -30,6 +30,7 @@ from graphql.execution.values import VariableValues
 from strawberry import Schema
 
 from kilas.auth.caller import Role
+from kilas.compiler.fields import FIELDS
 from kilas.compiler.objects import Ctx, Sel
 from kilas.compiler.roots import ROOTS
 from kilas.compiler.sql import ErrorTemplate, Getter, Statement, Unsupported
@@ -133,7 +134,7 @@ def compile_operation(
             roots.append(Fallback(key, details, f"Query.{name} is not compiled"))
             continue
         statement = Statement(role)
-        ctx = Ctx(schema, strawberry, fragments, variables, operation, statement)
+        ctx = Ctx(schema, strawberry, fragments, variables, operation, statement, FIELDS)
         try:
             sql = compile_root(ctx, Sel(key, details, definition, "Query"))
         except Unsupported as error:

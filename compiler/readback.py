@@ -29,6 +29,7 @@ from graphql.execution.values import VariableValues
 from strawberry import Schema
 
 from kilas.auth.caller import Role
+from kilas.compiler.fields import FIELDS
 from kilas.compiler.objects import Ctx, Row, Sel
 from kilas.compiler.plan import RootPlan
 from kilas.compiler.sql import Statement, Unsupported
@@ -93,7 +94,7 @@ def compile_read_back(
     payload = get_named_type(definition.type)
     if not isinstance(payload, GraphQLObjectType) or root.selection_set is None:
         raise Unsupported("no payload")
-    ctx = Ctx(schema, strawberry, fragments, variables, operation, Statement(role))
+    ctx = Ctx(schema, strawberry, fragments, variables, operation, Statement(role), FIELDS)
     direct = set(map(id, root.selection_set.selections))
     objects: dict[tuple[str, str], dict[bool, RootPlan]] = {}
     cut: set[int] = set()

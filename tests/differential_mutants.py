@@ -172,7 +172,7 @@ async def _extra_read(conn: Connection, mark: int) -> None:
 
 def _compiler_reads_personal_data_for_anyone() -> contextlib.AbstractContextManager[None]:
     return patched(
-        "kilas.compiler.objects.can_read_personal_data", lambda original: lambda ctx, a: "true"
+        "kilas.compiler.complaints.can_read_personal_data", lambda original: lambda ctx, a: "true"
     )
 
 
@@ -239,7 +239,7 @@ def _event_complaint_not_presented() -> contextlib.AbstractContextManager[None]:
     def make(original: Any) -> Any:
         return lambda ctx, row, sel: original(ctx, Row(row.alias), sel)
 
-    return swapped("kilas.compiler.objects.EVENT", "complaint", make)
+    return swapped("kilas.compiler.complaints.EVENT", "complaint", make)
 
 
 MUTANTS = [
@@ -273,7 +273,7 @@ MUTANTS = [
         "compiler-tracking-number-open",
         "every caller reads every tracking number",
         patch=lambda: swapped(
-            "kilas.compiler.objects.COMPLAINT",
+            "kilas.compiler.complaints.COMPLAINT",
             "trackingNumber",
             lambda original: lambda ctx, row, sel: f"{row.alias}.tracking_number",
         ),
@@ -282,7 +282,7 @@ MUTANTS = [
         "compiler-actor-unmasked",
         "the public sees which member of staff acted",
         patch=lambda: swapped(
-            "kilas.compiler.objects.EVENT",
+            "kilas.compiler.complaints.EVENT",
             "actor",
             lambda original: lambda ctx, row, sel: f"{row.alias}.actor",
         ),
@@ -290,12 +290,12 @@ MUTANTS = [
     Mutant(
         "compiler-sla-met-as-on-track",
         "a clock that was met reads ON_TRACK",
-        patch=_sql_rewrite("kilas.compiler.objects.clock_reading", "'MET'", "'ON_TRACK'"),
+        patch=_sql_rewrite("kilas.compiler.complaints.clock_reading", "'MET'", "'ON_TRACK'"),
     ),
     Mutant(
         "compiler-has-next-page-off-by-one",
         "hasNextPage true on a full last page",
-        patch=_sql_rewrite("kilas.compiler.objects.connection", "count(*) >", "count(*) >="),
+        patch=_sql_rewrite("kilas.compiler.complaints.connection", "count(*) >", "count(*) >="),
     ),
     Mutant(
         "compiler-cursor-in-wib",
@@ -306,7 +306,7 @@ MUTANTS = [
         "compiler-access-log-skipped",
         "a personal-data read returned without being logged",
         patch=_sql_rewrite(
-            "kilas.compiler.objects.personal",
+            "kilas.compiler.complaints.personal",
             "CASE WHEN kilas_log_read(",
             "CASE WHEN true OR kilas_log_read(",
         ),
@@ -315,7 +315,7 @@ MUTANTS = [
         "compiler-linked-complaints-unfiltered",
         "a work item lists complaints the caller may not see",
         patch=lambda: swapped(
-            "kilas.compiler.objects.WORK_ITEM",
+            "kilas.compiler.reference.WORK_ITEM",
             "linkedComplaints",
             lambda original: _unfiltered_links(),
         ),
@@ -334,7 +334,7 @@ MUTANTS = [
         "compiler-float-as-int",
         "100.0 sent as 100",
         patch=_field_rewrite(
-            "kilas.compiler.objects.WORK_ITEM", "progressPct", "kilas_float(", "("
+            "kilas.compiler.reference.WORK_ITEM", "progressPct", "kilas_float(", "("
         ),
     ),
 ]

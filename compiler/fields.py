@@ -1,0 +1,27 @@
+"""Every compiled type's field table, by GraphQL type name."""
+
+from kilas.compiler.complaints import COMPLAINT, EVENT
+from kilas.compiler.objects import FieldFn
+from kilas.compiler.reference import (
+    CATEGORY,
+    CATEGORY_HOURS,
+    OPD,
+    PROGRAMME,
+    REGION,
+    SLA_POLICY,
+    SOCIAL_ACCOUNT,
+    WORK_ITEM,
+)
+
+FIELDS: dict[str, dict[str, FieldFn]] = {
+    "Complaint": COMPLAINT,
+    "ComplaintEvent": EVENT,
+    "Opd": OPD,
+    "SocialAccount": SOCIAL_ACCOUNT,
+    "Region": REGION,
+    "Category": CATEGORY,
+    "SlaPolicy": SLA_POLICY,
+    "CategoryResolutionHours": CATEGORY_HOURS,
+    "Programme": PROGRAMME,
+    "WorkItem": WORK_ITEM,
+}
