@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
@@ -68,9 +69,10 @@ class World:
 @pytest.fixture
 async def world(pg_url: str, database_url: str) -> AsyncIterator[World]:
     await load_demo(database_url)
-    twin = f"{database_url.rsplit('/', 1)[1]}_twin"
+    name = urlsplit(database_url).path.lstrip("/")
+    twin = f"{name}_twin"
     admin = await asyncpg.connect(pg_url)
-    await admin.execute(f"CREATE DATABASE {twin} TEMPLATE {database_url.rsplit('/', 1)[1]}")
+    await admin.execute(f"CREATE DATABASE {twin} TEMPLATE {name}")
     pools = (await create_pool(database_url), await create_pool(with_database(pg_url, twin)))
     try:
         facts = await _facts(pools[0])
