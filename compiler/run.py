@@ -178,6 +178,12 @@ async def answer_directly(
         texts, errors = await _run(plan, bind, context.pool)
     except Refused:
         return None
+    except Exception:
+        # A database that failed mid-answer: the pipeline answers instead, and reports a fault
+        # as every other path does (masked in production), never a bare HTTP 500. The failed
+        # statement wrote nothing: it was its own transaction.
+        log.warning("a compiled answer failed; strawberry's pipeline answers", exc_info=True)
+        return None
     COMPILED["answered directly"] += 1
     return ExecutionResult(data=RawData(texts), errors=errors or None)
 
@@ -233,6 +239,12 @@ class CompiledReads(SchemaExtension):
         except Refused as error:
             # strawberry reports the refused argument, at its path.
             self._fell_back("arguments", error)
+            yield
+            return
+        except Exception:
+            # The database failed mid-answer: strawberry's execution answers, and reports what
+            # fails as every field does (coded, masked in production).
+            log.warning("a compiled answer failed; strawberry's execution answers", exc_info=True)
             yield
             return
         if plan.fallback_document is None:
@@ -342,16 +354,24 @@ class CompiledReads(SchemaExtension):
         if result is None or not isinstance(data, dict) or not found:
             return
         errors: list[GraphQLError] = []
-        async with context.pool.acquire() as conn:
-            for path, (row_id, presented) in found.items():
-                variants = plan.objects.get((str(path[0]), str(path[1])))
-                if variants is None or len(path) != 2:
-                    continue
-                root = variants[presented]
-                bind = Bind(coerced, context.caller, now, context.settings, {"row": row_id})
+        for path, (row_id, presented) in found.items():
+            variants = plan.objects.get((str(path[0]), str(path[1])))
+            if variants is None or len(path) != 2:
+                continue
+            root = variants[presented]
+            bind = Bind(coerced, context.caller, now, context.settings, {"row": row_id})
+            try:
                 values = [getter(bind) for getter in root.getters]
-                text = await conn.fetchval(root.sql, *values)
-                splice(data, path, _answer(root, text, errors, list(path)))
+                async with context.pool.acquire() as conn:
+                    text = await conn.fetchval(root.sql, *values)
+            except Exception as failure:
+                # The mutation is done; only reading its object back failed: the object is
+                # null, with an internal error at its path (masked in production).
+                log.warning("reading back %s failed", list(path), exc_info=True)
+                errors.append(_internal(failure, path))
+                splice(data, path, None)
+                continue
+            splice(data, path, _answer(root, text, errors, list(path)))
         COMPILED["payload objects"] += len(found)
         result.data = RawData(data)
         result.errors = (list(result.errors or ()) + errors) or None
@@ -360,6 +380,12 @@ class CompiledReads(SchemaExtension):
     def _fell_back(reason: str, error: Exception | None) -> None:
         FALLBACKS[reason] += 1
         log.debug("operation falls back: %s%s", reason, f" ({error})" if error else "")
+
+
+def _internal(failure: Exception, path: tuple[Any, ...]) -> GraphQLError:
+    error = GraphQLError(str(failure), path=list(path), original_error=failure)
+    error.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+    return error
 
 
 def _asked_for(ec: Any) -> str | None:

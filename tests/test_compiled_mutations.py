@@ -16,6 +16,7 @@ import pytest
 
 from kilas.auth.caller import Caller, Role, public
 from kilas.compiler import COMPILED, response_text
+from kilas.compiler.plan import RootPlan
 from kilas.db.pool import create_pool
 from kilas.demo import load_demo
 from kilas.domain.clock import ManualClock
@@ -271,3 +272,42 @@ async def test_mutation_payloads_read_back_compiled_equal_strawberrys(world: Wor
     assert await _access_log(world.sides[1].pool) == await _access_log(world.sides[0].pool)
     # The read-back path did the work (else this test would compare strawberry with itself).
     assert COMPILED["payload objects"] - read_back_before >= 10
+
+
+async def test_a_payload_that_cannot_be_read_back_is_null_with_an_error_and_the_mutation_stays(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kilas.compiler.readback as readback
+
+    def broken(*args: Any) -> RootPlan:
+        return RootPlan("complaint", "SELECT no_such_column", (), ())
+
+    monkeypatch.setattr(readback, "_statement", broken)
+    side = world.sides[1]
+    context = Context(
+        pool=side.pool,
+        bus=_Bus(),  # type: ignore[arg-type]
+        hub=_Hub(),  # type: ignore[arg-type]
+        feeds=None,  # type: ignore[arg-type]
+        settings=Settings(),
+        clock=world.clock,
+        caller=Caller(Role.OPERATOR, "jwt:operator"),
+        compiled_reads=True,
+    )
+    received = world.facts["received"]
+    assign = (
+        "mutation($id: ID!, $o: ID) { assignComplaint(input: {complaintId: $id, opdId: $o}) "
+        f"{{ {PAYLOAD} }} }}"
+    )
+    result = await build_schema().execute(
+        assign,
+        variable_values={"id": _cid(received), "o": world.facts["opd"]},
+        context_value=context,
+    )
+    body = json.loads(response_text(result))
+    assert body["data"]["assignComplaint"]["complaint"] is None
+    assert body["data"]["assignComplaint"]["errors"] == []
+    paths = [error["path"] for error in body["errors"]]
+    assert ["assignComplaint", "complaint"] in paths
+    status = await side.pool.fetchval("SELECT status FROM complaints WHERE id = $1", received["id"])
+    assert status == "ASSIGNED"

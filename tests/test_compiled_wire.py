@@ -113,3 +113,23 @@ async def test_a_compiled_query_runs_one_statement_per_root_field(database_url: 
         )
         assert data["opds"] and data["complaints"]["nodes"]
         assert count == 2, counter.statements
+
+
+async def test_a_failed_compiled_answer_is_answered_by_strawberry_not_a_500(
+    database_url: str, monkeypatch: Any
+) -> None:
+    import kilas.compiler.run as run
+
+    query = "{ regions { code } }"
+    async with start_server(database_url) as s, httpx.AsyncClient(timeout=30) as client:
+        for _ in range(2):  # admitted, then answered directly
+            assert (await _post(client, s.http_url, query, None)).status_code == 200
+
+        async def failing(*args: Any) -> Any:
+            raise ConnectionError("the database went away")
+
+        monkeypatch.setattr(run, "_run", failing)
+        response = await _post(client, s.http_url, query, None)
+    # strawberry's execution answered instead, as if there were no compiler.
+    assert response.status_code == 200
+    assert {region["code"] for region in response.json()["data"]["regions"]} >= {"33.74"}
