@@ -15,8 +15,9 @@ import asyncpg
 import pytest
 
 from kilas.auth.caller import Caller, Role, public
-from kilas.compiler import COMPILED, response_text
+from kilas.compiler import COMPILED, FALLBACKS, response_text
 from kilas.compiler.plan import RootPlan
+from kilas.compiler.run import FAILED
 from kilas.db.pool import create_pool
 from kilas.demo import load_demo
 from kilas.domain.clock import ManualClock
@@ -246,6 +247,7 @@ async def _access_log(pool: asyncpg.Pool) -> list[tuple[Any, ...]]:
 async def test_mutation_payloads_read_back_compiled_equal_strawberrys(world: World) -> None:
     schema = build_schema()
     read_back_before = COMPILED["payload objects"]
+    failed_before = FALLBACKS[FAILED]
     known = {
         row["tracking_number"]
         for row in await world.sides[0].pool.fetch("SELECT tracking_number FROM complaints")
@@ -272,6 +274,7 @@ async def test_mutation_payloads_read_back_compiled_equal_strawberrys(world: Wor
     assert await _access_log(world.sides[1].pool) == await _access_log(world.sides[0].pool)
     # The read-back path did the work (else this test would compare strawberry with itself).
     assert COMPILED["payload objects"] - read_back_before >= 10
+    assert FALLBACKS[FAILED] == failed_before
 
 
 async def test_a_payload_that_cannot_be_read_back_is_null_with_an_error_and_the_mutation_stays(
