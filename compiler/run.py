@@ -126,7 +126,10 @@ def _turn(pool: Any) -> asyncio.Semaphore:
     if turn is None:
         if len(_TURNS) > 64:
             _TURNS.clear()
-        turn = _TURNS[key] = asyncio.Semaphore(pool.get_max_size())
+        # Two connections fewer than the pool holds: the live hub's polls, mutations and the
+        # other readers find one free, so compiled answers never queue in asyncpg's own
+        # (unfair) queue behind them.
+        turn = _TURNS[key] = asyncio.Semaphore(max(1, pool.get_max_size() - 2))
     return turn
 
 
