@@ -6,7 +6,7 @@ bound per request."""
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,6 +102,14 @@ def _shape_variables(document: DocumentNode) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(set(visitor.found)))
 
 
+def fragments_of(document: DocumentNode) -> dict[str, FragmentDetails]:
+    return {
+        d.name.value: FragmentDetails(d)
+        for d in document.definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+
+
 def compile_operation(
     schema: GraphQLSchema,
     strawberry: Schema,
@@ -114,11 +122,7 @@ def compile_operation(
     query_type = schema.query_type
     if operation is None or query_type is None:
         raise Unsupported("no query operation")
-    fragments = {
-        d.name.value: FragmentDetails(d)
-        for d in document.definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = fragments_of(document)
     collected = collect_fields(schema, fragments, variables, query_type, operation)
     if collected.new_defer_usages:
         raise Unsupported("@defer")
@@ -180,6 +184,18 @@ class PlanCache:
             if plan is not None:
                 self._plans.move_to_end(key)
             return plan
+
+    def get_or_compile(self, key: Hashable, compile_plan: Callable[[], Any]) -> Any:
+        """The plan under `key`, compiled on a miss; a shape the compiler does not cover is
+        kept as the reason (a string), so it is not compiled again."""
+        plan = self.get(key)
+        if plan is None:
+            try:
+                plan = compile_plan()
+            except Unsupported as error:
+                plan = str(error)
+            self.put(key, plan)
+        return plan
 
     def put(self, key: Hashable, plan: Any) -> None:
         with self._lock:

@@ -24,14 +24,14 @@ from graphql import (
     get_named_type,
     get_operation_ast,
 )
-from graphql.execution.collect_fields import FragmentDetails, collect_fields
+from graphql.execution.collect_fields import collect_fields
 from graphql.execution.values import VariableValues
 from strawberry import Schema
 
 from kilas.auth.caller import Role
 from kilas.compiler.fields import FIELDS
 from kilas.compiler.objects import Ctx, Row, Sel
-from kilas.compiler.plan import RootPlan
+from kilas.compiler.plan import RootPlan, fragments_of
 from kilas.compiler.sql import Statement, Unsupported
 
 READ_BACK_MUTATIONS = frozenset(
@@ -74,11 +74,7 @@ def compile_read_back(
     mutation_type = schema.mutation_type
     if operation is None or mutation_type is None:
         raise Unsupported("no mutation operation")
-    fragments = {
-        d.name.value: FragmentDetails(d)
-        for d in document.definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
+    fragments = fragments_of(document)
     grouped = collect_fields(
         schema, fragments, variables, mutation_type, operation
     ).grouped_field_set

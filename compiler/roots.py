@@ -96,7 +96,7 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
         node_type="Complaint",
         total=f"(SELECT count(*) FROM complaints WHERE {FILTER_SQL})",
     )
-    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+    return _paged(page, built)
 
 
 def complaint(ctx: Ctx, sel: Sel) -> str:
@@ -132,7 +132,7 @@ def complaint_events(ctx: Ctx, sel: Sel) -> str:
         cursor=lambda p: f"{p}.id::text",
         node_type="ComplaintEvent",
     )
-    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+    return _paged(page, built)
 
 
 def programmes(ctx: Ctx, sel: Sel) -> str:
@@ -152,13 +152,13 @@ def programmes(ctx: Ctx, sel: Sel) -> str:
         return decode_id(value, "Programme", "after") if value is not None else None
 
     limit = st.param(lambda b: page_size_of(b.settings, args(b).get("first")), "int")
+    opd = st.param(owner, "bigint")
+    year = st.param(lambda b: given(b).fiscal_year, "integer")
+    status = st.param(lambda b: _status(given(b)), "text")
+    last = st.param(after, "bigint")
     conditions = (
-        f"({st.param(owner, 'bigint')} IS NULL OR owner_opd_id = {st.param(owner, 'bigint')})"
-        f" AND ({st.param(lambda b: given(b).fiscal_year, 'integer')} IS NULL"
-        f" OR fiscal_year = {st.param(lambda b: given(b).fiscal_year, 'integer')})"
-        f" AND ({st.param(lambda b: _status(given(b)), 'text')} IS NULL"
-        f" OR status = {st.param(lambda b: _status(given(b)), 'text')})"
-        f" AND ({st.param(after, 'bigint')} IS NULL OR id > {st.param(after, 'bigint')})"
+        f"({opd} IS NULL OR owner_opd_id = {opd}) AND ({year} IS NULL OR fiscal_year = {year})"
+        f" AND ({status} IS NULL OR status = {status}) AND ({last} IS NULL OR id > {last})"
     )
     page = f"""(SELECT g.*, row_number() OVER (ORDER BY g.id) AS n
                FROM (SELECT * FROM programmes WHERE {conditions}
@@ -174,6 +174,11 @@ def programmes(ctx: Ctx, sel: Sel) -> str:
         cursor=lambda p: f"kilas_gid('Programme', {p}.id::text)",
         node_type="Programme",
     )
+    return _paged(page, built)
+
+
+def _paged(page: str, built: str) -> str:
+    """The statement of a connection: its page (`page` in `built`) read once."""
     return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
 
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Hashable
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_operation_ast
-from graphql.execution.values import get_variable_values
+from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -25,7 +25,7 @@ from kilas.compiler.plan import (
 )
 from kilas.compiler.readback import ReadBackPlan, compile_read_back, splice
 from kilas.compiler.roots import node_type_of
-from kilas.compiler.sql import ERROR_KEY, Bind, ErrorTemplate, Unsupported
+from kilas.compiler.sql import ERROR_KEY, Bind, ErrorTemplate
 from kilas.schema.extensions import find_invalid_text
 
 log = logging.getLogger("kilas.compiler")
@@ -300,33 +300,19 @@ class CompiledReads(SchemaExtension):
     def _plan(self, ec: Any) -> tuple[OperationPlan, Bind, Hashable] | None:
         context = ec.context
         schema = ec.schema._schema
-        operation = _operation(ec)
-        if operation is None:
-            return None
-        coerced = get_variable_values(
-            schema, operation.variable_definitions or (), ec.variables or {}
-        )
-        if isinstance(coerced, list):
-            # strawberry reports the variables' errors.
+        role = context.caller.role
+        coerced = _coerced(ec)
+        if coerced is None:
             return None
         query = ec.query or ""
         names = _shape_names(query, ec.graphql_document)
         key = _key(query, _asked_for(ec), context, _shape(names, ec.variables))
-        plans = caches_of(ec.schema).plans
-        plan = plans.get(key)
-        if plan is None:
-            try:
-                plan = compile_operation(
-                    schema,
-                    ec.schema,
-                    ec.graphql_document,
-                    ec.operation_name,
-                    coerced,
-                    context.caller.role,
-                )
-            except Unsupported as error:
-                plan = str(error)
-            plans.put(key, plan)
+        plan = caches_of(ec.schema).plans.get_or_compile(
+            key,
+            lambda: compile_operation(
+                schema, ec.schema, ec.graphql_document, ec.operation_name, coerced, role
+            ),
+        )
         if isinstance(plan, str):
             self._fell_back(plan, None)
             return None
@@ -341,33 +327,20 @@ class CompiledReads(SchemaExtension):
         """A mutation: strawberry runs it; the payload's objects are read back compiled."""
         context = ec.context
         schema = ec.schema._schema
-        operation = _operation(ec)
-        coerced = (
-            get_variable_values(schema, operation.variable_definitions or (), ec.variables or {})
-            if operation is not None
-            else []
-        )
-        if isinstance(coerced, list):
+        role = context.caller.role
+        coerced = _coerced(ec)
+        if coerced is None:
             yield
             return
         query = ec.query or ""
         shape = _shape(_shape_names(query, ec.graphql_document), ec.variables)
         key = ("mutation", query, _asked_for(ec), context.caller.role, shape)
-        read_backs = caches_of(ec.schema).read_backs
-        plan = read_backs.get(key)
-        if plan is None:
-            try:
-                plan = compile_read_back(
-                    schema,
-                    ec.schema,
-                    ec.graphql_document,
-                    ec.operation_name,
-                    coerced,
-                    context.caller.role,
-                )
-            except Unsupported as error:
-                plan = str(error)
-            read_backs.put(key, plan)
+        plan = caches_of(ec.schema).read_backs.get_or_compile(
+            key,
+            lambda: compile_read_back(
+                schema, ec.schema, ec.graphql_document, ec.operation_name, coerced, role
+            ),
+        )
         now = context.clock.now()
         if not isinstance(plan, ReadBackPlan) or not _bindable(plan, coerced, context, now):
             yield
@@ -424,8 +397,16 @@ def _asked_for(ec: Any) -> str | None:
     return name
 
 
-def _operation(ec: Any) -> Any:
-    return get_operation_ast(ec.graphql_document, ec.operation_name)
+def _coerced(ec: Any) -> VariableValues | None:
+    """The operation's variables as graphql-core coerces them; None when there is no such
+    operation or they do not coerce (strawberry reports that)."""
+    operation = get_operation_ast(ec.graphql_document, ec.operation_name)
+    if operation is None:
+        return None
+    coerced = get_variable_values(
+        ec.schema._schema, operation.variable_definitions or (), ec.variables or {}
+    )
+    return None if isinstance(coerced, list) else coerced
 
 
 def _answer(

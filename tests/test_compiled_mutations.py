@@ -218,6 +218,19 @@ def _scenario(f: dict[str, Any]) -> list[tuple[Caller, str, dict[str, Any]]]:
     ]
 
 
+def _context(world: World, side: Side, caller: Caller) -> Context:
+    return Context(
+        pool=side.pool,
+        bus=_Bus(),  # type: ignore[arg-type]
+        hub=_Hub(),  # type: ignore[arg-type]
+        feeds=None,  # type: ignore[arg-type]
+        settings=Settings(),
+        clock=world.clock,
+        caller=caller,
+        compiled_reads=side.compiled,
+    )
+
+
 def _masked(text: str, numbers: dict[str, str]) -> Any:
     """The response, with each new complaint's tracking number replaced by its first place."""
 
@@ -255,16 +268,7 @@ async def test_mutation_payloads_read_back_compiled_equal_strawberrys(world: Wor
     for caller, mutation, variables in _scenario(world.facts):
         answers = []
         for side in world.sides:
-            context = Context(
-                pool=side.pool,
-                bus=_Bus(),  # type: ignore[arg-type]
-                hub=_Hub(),  # type: ignore[arg-type]
-                feeds=None,  # type: ignore[arg-type]
-                settings=Settings(),
-                clock=world.clock,
-                caller=caller,
-                compiled_reads=side.compiled,
-            )
+            context = _context(world, side, caller)
             result = await schema.execute(
                 mutation, variable_values=variables, context_value=context
             )
@@ -287,16 +291,7 @@ async def test_a_payload_that_cannot_be_read_back_is_null_with_an_error_and_the_
 
     monkeypatch.setattr(readback, "_statement", broken)
     side = world.sides[1]
-    context = Context(
-        pool=side.pool,
-        bus=_Bus(),  # type: ignore[arg-type]
-        hub=_Hub(),  # type: ignore[arg-type]
-        feeds=None,  # type: ignore[arg-type]
-        settings=Settings(),
-        clock=world.clock,
-        caller=Caller(Role.OPERATOR, "jwt:operator"),
-        compiled_reads=True,
-    )
+    context = _context(world, side, Caller(Role.OPERATOR, "jwt:operator"))
     received = world.facts["received"]
     assign = (
         "mutation($id: ID!, $o: ID) { assignComplaint(input: {complaintId: $id, opdId: $o}) "
