@@ -97,16 +97,37 @@ class Ctx:
             raw = get_argument_values(definition, node, variables)
             return convert_arguments(raw, field.arguments, registry, config)
 
-        if not _uses_variables(node):
+        names = _variables_of(node)
+        if not names:
             # Written in the document: the same for every request of this plan.
             try:
                 constant = converted(self.variables)
             except Exception as error:
                 raise Unsupported(f"{sel.parent}.{sel.name}: arguments") from error
             return lambda b: constant
+        # The conversion is a function of the values of the variables the arguments read.
+        # What it makes is only ever read (by the resolvers' own argument checks), so one
+        # conversion serves every request that sends the same values.
+        remembered: dict[Any, dict[str, Any]] = {}
+
+        def remember(variables: VariableValues) -> dict[str, Any]:
+            try:
+                coerced = variables.coerced
+                values = tuple(
+                    _frozen(coerced[name]) if name in coerced else _ABSENT for name in names
+                )
+            except TypeError:
+                return converted(variables)
+            found = remembered.get(values)
+            if found is None:
+                found = converted(variables)
+                if len(remembered) >= CONVERSIONS_KEPT:
+                    remembered.clear()
+                remembered[values] = found
+            return found
 
         def read(b: Bind) -> dict[str, Any]:
-            found: dict[str, Any] = b.once(key, lambda: converted(b.variables))
+            found: dict[str, Any] = b.once(key, lambda: remember(b.variables))
             return found
 
         return read
@@ -149,17 +170,36 @@ class Ctx:
 FieldFn = Callable[[Ctx, Row, Sel], str]
 
 
-def _uses_variables(node: FieldNode) -> bool:
-    found: list[bool] = []
+def _variables_of(node: FieldNode) -> tuple[str, ...]:
+    """The names of the variables the field's arguments read, sorted."""
+    found: set[str] = set()
 
     class Finder(Visitor):
-        def enter_variable(self, *_: Any) -> Any:
-            found.append(True)
-            return Visitor.BREAK
+        def enter_variable(self, variable: Any, *_: Any) -> Any:
+            found.add(variable.name.value)
 
     for argument in node.arguments or ():
         visit(argument, Finder())
-    return bool(found)
+    return tuple(sorted(found))
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a coerced variable value that tells apart every two values
+    that differ (1 and True and 1.0 too); TypeError for one it cannot stand in for."""
+    if isinstance(value, dict):
+        return (dict, tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return (list, tuple(_frozen(v) for v in value))
+    hash(value)
+    return (type(value), value)
+
+
+# A variable the request did not send (unlike one sent as null).
+_ABSENT = object()
+
+# Conversions remembered per field of a plan: the values clients send again and again (a
+# dashboard's page size, a filter) are converted once.
+CONVERSIONS_KEPT = 256
 
 
 def column(name: str) -> FieldFn:
