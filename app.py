@@ -40,6 +40,7 @@ from kilas.guard.sockets import SocketGuard
 from kilas.guard.validation import QueryLimits
 from kilas.guard.view import GuardedGraphQL
 from kilas.live.bus import EventBus
+from kilas.live.cohorts import Cohorts
 from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboard
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
@@ -75,6 +76,7 @@ class State:
     database_url: str
     authenticator: Authenticator
     clock: Clock
+    cohorts: Cohorts
 
 
 class KilasGraphQL(GuardedGraphQL[Context, None]):
@@ -119,6 +121,7 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
             authenticator=self.state.authenticator,
             # A socket's results are written by strawberry's own encoder; HTTP ones by ours.
             compiled_reads=self.settings.compiled_reads and isinstance(request, Request),
+            cohorts=self.state.cohorts if self.settings.live_cohorts else None,
         )
 
     def encode_json(self, data: object) -> str | bytes:
@@ -305,7 +308,7 @@ def create_app(
             socket_guard.credentials.start()
             stack.push_async_callback(socket_guard.credentials.stop)
             graphql.state = app.state.kilas = State(
-                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock
+                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, Cohorts(hub)
             )
             if settings.simulate:
                 # The demo's live stream, through this server's own API once it answers.
@@ -327,7 +330,12 @@ def create_app(
         async with state.pool.acquire() as conn:
             await conn.fetchval("SELECT 1")
         return JSONResponse(
-            {"status": "ok", "bus": state.bus.kind, "subscribers": state.hub.subscriber_count}
+            {
+                "status": "ok",
+                "bus": state.bus.kind,
+                "subscribers": state.cohorts.subscriber_count,
+                "cohorts": len(state.cohorts),
+            }
         )
 
     async def home(request: Request) -> Response:

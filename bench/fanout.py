@@ -1,10 +1,14 @@
 """Fan-out benchmark: one Kilas process, N idle WebSocket subscribers, a stream of mutations.
 
-Measures, for each configuration, the server's resident memory per subscriber and the time from
-a mutation's HTTP response to the moment every subscriber has received its event. The baseline
-is uvicorn's default (permessage-deflate on); Kilas serves with it off.
+Measures, for each configuration, the server's resident memory per subscriber, its CPU, and the
+time from sending a mutation to the moment every subscriber has received its event (p50, p95,
+p99 over the events). Side by side in one run: Kilas as served (cohorts: subscribers of one
+selection share one execution per event, live/cohorts.py) and the per-subscriber path
+(KILAS_LIVE_COHORTS=false), both with permessage-deflate off, as Kilas serves.
 
-    python bench/fanout.py --subscribers 500 --events 30
+    python bench/fanout.py --subscribers 1000 3000 --events 30
+
+Raises its open-file limit to the hard limit (each subscriber is two sockets on this machine).
 
 Needs a PostgreSQL: KILAS_BENCH_DATABASE_URL (a database it may create others on), or the
 embedded server in a temporary directory.
@@ -14,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -37,9 +42,10 @@ import sys, uvicorn
 from kilas.app import create_app
 from kilas.settings import Settings
 uvicorn.run(create_app(Settings(database_url=sys.argv[1], env="test", log_level="warning",
-                                rate_limit=0, max_connections_per_caller=10_000)),
+                                rate_limit=0, max_connections_per_caller=100_000,
+                                live_cohorts=sys.argv[3] == "on", sla_sweep_interval=0)),
             host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
-            ws_per_message_deflate=sys.argv[3] == "on", ws_max_queue=64)
+            ws_per_message_deflate=False, ws_max_queue=64, backlog=4096)
 """
 SUBSCRIPTION = (
     "subscription { complaintEvents { cursor type complaint { trackingNumber status "
@@ -58,6 +64,17 @@ def operator(subject: str) -> str:
     return issue(DEVELOPMENT_JWT_SECRET, subject=subject, role=Role.OPERATOR, expires_at=expires)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -65,10 +82,10 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-async def run(database_url: str, deflate: str, subscribers: int, events: int, port: int) -> dict:
+async def run(database_url: str, cohorts: str, subscribers: int, events: int, port: int) -> dict:
     root = Path(__file__).resolve().parent.parent
     server = subprocess.Popen(
-        [sys.executable, "-c", SERVER, database_url, str(port), deflate], cwd=root
+        [sys.executable, "-c", SERVER, database_url, str(port), cohorts], cwd=root
     )
     try:
         async with httpx.AsyncClient(timeout=30) as client:
@@ -82,13 +99,13 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
             await asyncio.sleep(0.5)
             before = rss_kib(server.pid)
             sockets = []
-            compression = "deflate" if deflate == "on" else None
             for i in range(subscribers):
                 ws = await websockets.connect(
                     f"ws://127.0.0.1:{port}/graphql",
                     subprotocols=["graphql-transport-ws"],  # type: ignore[list-item]
-                    compression=compression,
+                    compression=None,
                     max_queue=None,
+                    open_timeout=60,
                 )
                 # Each its own operator: connection limits count per caller.
                 await ws.send(json.dumps({"type": "connection_init", "payload": {
@@ -100,8 +117,14 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
                     )
                 )
                 sockets.append(ws)
+            for _ in range(600):  # until the server holds every subscription
+                health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
+                if health["subscribers"] >= subscribers:
+                    break
+                await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)
             after = rss_kib(server.pid)
+            cpu = cpu_seconds(server.pid)
             latencies = []
             for _ in range(events):
                 start = time.perf_counter()
@@ -115,15 +138,17 @@ async def run(database_url: str, deflate: str, subscribers: int, events: int, po
                 assert body["data"]["submitComplaint"]["errors"] == [], body
                 await asyncio.gather(*(ws.recv() for ws in sockets))
                 latencies.append((time.perf_counter() - start) * 1000)
-            for ws in sockets:
-                await ws.close()
-        latencies.sort()
+            cpu = cpu_seconds(server.pid) - cpu
+            await asyncio.gather(*(ws.close() for ws in sockets))
         return {
-            "deflate": deflate,
+            "cohorts": cohorts,
             "subscribers": subscribers,
+            "cohorts_formed": health.get("cohorts"),
             "kib_per_subscriber": round((after - before) / subscribers, 1),
             "p50_ms": round(statistics.median(latencies), 1),
-            "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1),
+            "p95_ms": round(percentile(latencies, 0.95), 1),
+            "p99_ms": round(percentile(latencies, 0.99), 1),
+            "server_cpu_ms_per_event": round(cpu * 1000 / events, 1),
         }
     finally:
         server.terminate()
@@ -148,7 +173,7 @@ async def drop_database(admin_url: str, url: str) -> None:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--subscribers", type=int, default=300)
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1000])
     parser.add_argument("--events", type=int, default=20)
     parser.add_argument("--port", type=int, default=8191)
     args = parser.parse_args()
@@ -161,15 +186,19 @@ async def main() -> None:
         os.chmod(tmp, 0o755)
         embedded = EmbeddedPostgres(Path(tmp))
         admin_url = embedded.start()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    print(f"open-file limit raised from {soft} to {hard}", flush=True)
     try:
-        for deflate in ("on", "off"):
-            url = await fresh_database(admin_url)
-            try:
-                result = await run(url, deflate, args.subscribers, args.events, args.port)
-            finally:
-                await drop_database(admin_url, url)
-            label = "baseline (uvicorn default)" if deflate == "on" else "kilas"
-            print(f"{label:28} {json.dumps(result)}", flush=True)
+        for subscribers in args.subscribers:
+            for cohorts in ("on", "off"):
+                url = await fresh_database(admin_url)
+                try:
+                    result = await run(url, cohorts, subscribers, args.events, args.port)
+                finally:
+                    await drop_database(admin_url, url)
+                label = "kilas (cohorts)" if cohorts == "on" else "per-subscriber path"
+                print(f"{label:22} {json.dumps(result)}", flush=True)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -422,10 +422,10 @@ def _answer(
     if _MARKER not in text:
         return Raw(text)
     value = json.loads(text)
-    return _unmark(value, path or [root.key], root.errors, errors)
+    return unmark(value, path or [root.key], root.errors, errors)
 
 
-def _unmark(
+def unmark(
     value: Any, path: list[str | int], templates: tuple[ErrorTemplate, ...], errors: list[Any]
 ) -> Any:
     if isinstance(value, dict):
@@ -440,7 +440,7 @@ def _unmark(
                 )
             )
             return None
-        return {k: _unmark(v, [*path, k], templates, errors) for k, v in value.items()}
+        return {k: unmark(v, [*path, k], templates, errors) for k, v in value.items()}
     if isinstance(value, list):
-        return [_unmark(v, [*path, i], templates, errors) for i, v in enumerate(value)]
+        return [unmark(v, [*path, i], templates, errors) for i, v in enumerate(value)]
     return value

@@ -75,6 +75,10 @@ class Statement:
             self._shared[name] = self.param(getter, cast)
         return self._shared[name]
 
+    def reads(self, name: str) -> bool:
+        """Whether the statement binds the shared parameter `name` (a caller's fact, say)."""
+        return name in self._shared
+
     def alias(self, prefix: str) -> str:
         self._aliases += 1
         return f"{prefix}{self._aliases}"

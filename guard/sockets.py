@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -29,6 +30,7 @@ from kilas.guard._caller import caller_key
 from kilas.guard.ratelimit import RateLimiter, refusal
 from kilas.guard.text import envelope_refusal
 from kilas.guard.validation import TOO_COMPLEX
+from kilas.live.cohorts import SOCKET_OPERATION, SocketOperation
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 # RFC 6455 "Try Again Later": the refusal lasts only until another of the caller's sockets ends.
@@ -190,6 +192,22 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
             return
         await super().handle_subscribe(message)
 
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        # In the operation's own task: an event stream may join a cohort (live/cohorts.py),
+        # which writes its messages through `send_text`.
+        socket = getattr(self.websocket, "ws", None)
+        if socket is not None:
+            SOCKET_OPERATION.set(
+                SocketOperation(
+                    operation.id,
+                    operation.query,
+                    operation.variables,
+                    operation.operation_name,
+                    _text_sender(socket),
+                )
+            )
+        await super().run_operation(operation)
+
     async def _handle_pre_execution_error(
         self, operation: Operation[Any, Any], result: PreExecutionError
     ) -> None:
@@ -199,6 +217,16 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
             await operation.send_initial_errors(result.errors)
             return
         await super()._handle_pre_execution_error(operation, result)
+
+
+def _text_sender(socket: Any) -> Callable[[str], Awaitable[None]]:
+    async def send_text(text: str) -> None:
+        try:
+            await socket.send_text(text)
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+    return send_text
 
 
 class GuardedLegacyWS(_Counted, BaseGraphQLWSHandler[Any, Any]):

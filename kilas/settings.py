@@ -102,6 +102,9 @@ class Settings:
     # Read queries answered by one SQL statement per root field (compiler/); off: strawberry's
     # field-by-field execution for everything, the oracle the compiled path is tested against.
     compiled_reads: bool = True
+    # Subscribers of an event stream who would receive the same bytes share one execution per
+    # event (live/cohorts.py); off: strawberry executes every subscriber's selection itself.
+    live_cohorts: bool = True
 
     @property
     def production(self) -> bool:
@@ -201,6 +204,7 @@ class Settings:
                 "KILAS_LEADERBOARD_MIN_SAMPLE", cast=int, default=d.leaderboard_min_sample
             ),
             compiled_reads=config("KILAS_COMPILED_READS", cast=bool, default=d.compiled_reads),
+            live_cohorts=config("KILAS_LIVE_COHORTS", cast=bool, default=d.live_cohorts),
             jwt_secret=config("KILAS_JWT_SECRET", default=None) or None,
             jwt_public_key=_pem(config("KILAS_JWT_PUBLIC_KEY", default=None) or None),
             jwt_issuer=config("KILAS_JWT_ISSUER", default=None) or None,

@@ -43,6 +43,16 @@ class EventFilter:
             and (self.status is None or event["to_status"] == self.status)
         )
 
+    def columns(self) -> dict[str, Any]:
+        """The filter as `db.events.matching_events_between` takes it."""
+        return {
+            "complaint_id": self.complaint_id,
+            "opd_id": self.opd_id,
+            "region_code": self.region_code,
+            "status": self.status,
+            "types": sorted(self.types) if self.types else None,
+        }
+
 
 @dataclass
 class Batch:

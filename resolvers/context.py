@@ -9,6 +9,7 @@ from kilas.auth.authenticator import Authenticator
 from kilas.auth.caller import Caller, public
 from kilas.domain.clock import Clock
 from kilas.live.bus import EventBus
+from kilas.live.cohorts import Cohorts
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
 from kilas.resolvers.loaders import Loaders
@@ -41,6 +42,9 @@ class Context:
     # Answer queries through the compiled read path (compiler/); the HTTP view sets it from
     # KILAS_COMPILED_READS. Off, strawberry resolves every field (the compiler's oracle).
     compiled_reads: bool = False
+    # Event-stream subscribers who would receive the same bytes share one execution
+    # (live/cohorts.py); None: each subscriber's selection is executed on its own.
+    cohorts: Cohorts | None = None
     # Where a mutation's payload objects are, while the compiled path reads them back
     # (schema/readback.py): (mutation key, payload key) → (row id, tracking number presented).
     read_back: dict[tuple[Any, ...], tuple[int, bool]] | None = field(default=None, repr=False)

@@ -93,6 +93,11 @@ async def _events(
             last = await events_db.last_event_id(conn)
         if cursor > last:
             raise invalid("after", f"{after!r} is ahead of the event log (last cursor: {last})")
+    # A member of its cohort, when it can be one: the cohort renders each event once for all
+    # its members, this task only writes (compiler/cohort.py, live/cohorts.py).
+    run_as_member = getattr(info.schema, "run_as_member", None)
+    if run_as_member is not None and await run_as_member(info, event_filter, cursor):
+        return
     sub = hub.subscribe(event_filter)
     try:
         if cursor is None:
@@ -100,15 +105,7 @@ async def _events(
         while cursor < sub.start:
             async with info.context.pool.acquire() as conn:
                 rows = await events_db.matching_events_between(
-                    conn,
-                    cursor,
-                    sub.start,
-                    complaint_id=event_filter.complaint_id,
-                    opd_id=event_filter.opd_id,
-                    region_code=event_filter.region_code,
-                    status=event_filter.status,
-                    types=sorted(event_filter.types) if event_filter.types else None,
-                    limit=REPLAY_BATCH,
+                    conn, cursor, sub.start, **event_filter.columns(), limit=REPLAY_BATCH
                 )
                 deliveries = await load_batch(conn, rows)
             for delivery in deliveries:

@@ -70,6 +70,8 @@ class KilasSchema(Schema):
     # The compiled read path's answer to a query it has admitted before (compiler.run): the
     # same answer as the pipeline below, without running it again.
     answer_directly: Callable[..., Awaitable[Any]] | None = None
+    # An event-stream subscription run as a member of its cohort (compiler.cohort).
+    run_as_member: Callable[..., Awaitable[bool]] | None = None
 
     async def execute(
         self,
@@ -122,6 +124,7 @@ def build_schema(
 ) -> Schema:
     # The compiler reads the types this package defines: imported once they are.
     from kilas.compiler import CompiledReads, answer_directly
+    from kilas.compiler.cohort import run_as_member
 
     rules = limits.rules() if introspection else [*limits.rules(), NoIntrospection]
     if production:
@@ -153,4 +156,5 @@ def build_schema(
         execution_context_class=ExecutionWithoutSuggestions if production else None,
     )
     schema.answer_directly = answer_directly
+    schema.run_as_member = run_as_member
     return schema

@@ -365,3 +365,40 @@ def read_queries(draw: st.DrawFn, schema: GraphQLSchema, samples: Samples) -> Ge
     query = _Document(draw, schema, samples).render()
     assume(not problems(schema, query.text))
     return query
+
+
+# Event-stream subscriptions (tests/test_cohort_differential.py) -----------------------------
+
+EVENT_STREAMS = ("complaintEvents", "slaAlerts")
+
+
+@st.composite
+def event_subscriptions(
+    draw: st.DrawFn, schema: GraphQLSchema, samples: Samples, after: str
+) -> GeneratedQuery:
+    """A valid subscription to an event stream, replaying from the cursor `after`: the event's
+    selection drawn as a root field's is, and a filter sometimes, as a literal or a variable."""
+    document = _Document(draw, schema, samples)
+    event = schema.get_type("ComplaintEvent")
+    assert isinstance(event, GraphQLObjectType)
+    body = document.selection_set(event, 2)
+    root = draw(st.sampled_from(EVENT_STREAMS))
+    subscription = schema.subscription_type
+    assert subscription is not None
+    definitions = dict(subscription.fields[root].args)
+    definitions.pop("after")
+    arguments = document.arguments("Subscription", root, definitions) if document.chance(40) else ""
+    arguments = f"after: {json.dumps(after)}" + (f", {arguments[1:-1]}" if arguments else "")
+    alias = "stream: " if document.chance(20) else ""
+    header = "subscription S "
+    if document.definitions:
+        header = f"subscription S({', '.join(document.definitions)}) "
+    fragments = "".join(f"\n{f.text}" for f in document.fragments)
+    query = GeneratedQuery(
+        text=f"{header}{{ {alias}{root}({arguments}) {body} }}{fragments}",
+        variables=document.variables,
+        operation_name=None,
+        shapes=frozenset(document.shapes | {root}),
+    )
+    assume(not problems(schema, query.text))
+    return query

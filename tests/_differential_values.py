@@ -201,6 +201,17 @@ class Values:
         }
         return self._input(options, 30, "filter")
 
+    def event_filter(self, *, alerts: bool) -> dict[str, Any]:
+        """A `complaintEvents` filter (`slaAlerts`: only its OPD and region)."""
+        options: dict[str, Callable[[], Any]] = {
+            "opdId": lambda: self.id_of(self.s.opd_ids),
+            "regionCode": lambda: self.code(self.s.region_codes, ("99.99", "", "33.7")),
+        }
+        if not alerts:
+            options["status"] = lambda: self.draw(st.sampled_from(COMPLAINT_STATUSES))
+            options["complaintId"] = lambda: self.id_of(self.s.complaint_ids)
+        return self._input(options, 40, "event-filter")
+
     def programme_filter(self) -> dict[str, Any]:
         options: dict[str, Callable[[], Any]] = {
             "ownerOpdId": lambda: self.id_of(self.s.opd_ids),
@@ -255,6 +266,8 @@ class Values:
         elif key == "Query.complaintEvents":
             optional("first", 85, self.page_size)
             optional("after", 40, lambda: self.event_cursor(s.event_cursors))
+        elif key in ("Subscription.complaintEvents", "Subscription.slaAlerts"):
+            optional("filter", 70, lambda: self.event_filter(alerts=key.endswith("Alerts")))
         elif key == "Query.programmes":
             optional("filter", 40, self.programme_filter)
             optional("first", 70, self.page_size)
