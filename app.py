@@ -36,7 +36,7 @@ from kilas.db.pool import QueryLogger, connect, create_pool
 from kilas.domain.clock import Clock, SystemClock
 from kilas.guard.body import BodySizeLimit
 from kilas.guard.ratelimit import RateLimit, open_rate_limiter
-from kilas.guard.sockets import SocketGuard
+from kilas.guard.sockets import RawSocketSend, SocketGuard
 from kilas.guard.validation import QueryLimits
 from kilas.guard.view import GuardedGraphQL
 from kilas.live.bus import EventBus
@@ -363,6 +363,7 @@ def create_app(
         ],
         # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
         middleware=[
+            Middleware(RawSocketSend),
             Middleware(AuthMiddleware),
             Middleware(RateLimit, limiter=rate_limiter, paths=RATE_LIMITED_PATHS),
             Middleware(RefuseUnauthenticated),

@@ -9,7 +9,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
-from starlette.websockets import WebSocketDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -22,6 +23,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import OperationMessage, StartMessage
 from strawberry.types.execution import PreExecutionError
+from uvicorn.protocols.utils import ClientDisconnected
 
 from kilas.auth.authenticator import AuthenticationError
 from kilas.auth.caller import Caller
@@ -33,6 +35,8 @@ from kilas.guard.validation import TOO_COMPLEX
 from kilas.live.cohorts import SOCKET_OPERATION, SocketOperation
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
+# Where `RawSocketSend` keeps the server's own `send` of a WebSocket's ASGI call.
+RAW_SEND = "kilas.raw_send"
 # RFC 6455 "Try Again Later": the refusal lasts only until another of the caller's sockets ends.
 TRY_AGAIN_LATER = 1013
 
@@ -219,11 +223,39 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
         await super()._handle_pre_execution_error(operation, result)
 
 
+class RawSocketSend:
+    """Keeps the server's own `send` of each WebSocket in its scope, for the one message a
+    socket sends most: a cohort's event (compiler/cohort.py). Each layer between the
+    application and the server (starlette's WebSocket, the exception and body-size
+    middlewares) costs a few microseconds a message, a quarter of a delivery's CPU; a cohort's
+    member writes past them. The first of the app's middlewares, so the one that gets the
+    server's `send` itself (starlette's error middleware passes sockets through untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
 def _text_sender(socket: Any) -> Callable[[str], Awaitable[None]]:
+    """Writes a text frame to `socket`: through the server's own `send` where `RawSocketSend`
+    kept it, as long as the socket is open; a socket that has closed (the client left, the
+    body limit closed it) raises WebSocketDisconnected, which ends the operation."""
+    raw = socket.scope.get(RAW_SEND)
+
     async def send_text(text: str) -> None:
+        if raw is None or socket.application_state is not WebSocketState.CONNECTED:
+            try:
+                await socket.send_text(text)
+            except (WebSocketDisconnect, RuntimeError) as error:
+                raise WebSocketDisconnected from error
+            return
         try:
-            await socket.send_text(text)
-        except WebSocketDisconnect as error:
+            await raw({"type": "websocket.send", "text": text})
+        except (OSError, RuntimeError, ClientDisconnected) as error:
             raise WebSocketDisconnected from error
 
     return send_text
