@@ -219,6 +219,8 @@ def timed_rounds(
                 if body is None:
                     continue
                 seconds = args.warmup if round_ < 0 else args.seconds
+                # The run before (another server's, at full load) must have ended on both sides.
+                time.sleep(args.settle)
                 result = run_wrk(server.url, body, seconds=seconds, connections=args.concurrency)
                 if result.errors:
                     raise SystemExit(f"{server.name}, {query.name}: {result.errors} errors")
@@ -241,6 +243,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--settle", type=float, default=1.0, help="seconds of quiet before each timed run"
+    )
     parser.add_argument(
         "--postgraphile-dir",
         type=Path,

@@ -31,8 +31,10 @@ log = logging.getLogger("kilas.live")
 # (event id, payload text) of the events a cohort's members may see, in cursor order.
 Rendered = list[tuple[int, str]]
 
-# A replay's reads are kept this long for members whose cursor they cover.
+# A replay's reads are kept this long for members whose cursor they cover, and this many at
+# most (a member replaying a long history reads on; only the newest stay for the others).
 REPLAY_KEEP_SECONDS = 10.0
+REPLAY_READS_KEPT = 8
 # Events a cohort renders in one statement, live or replayed.
 BATCH = 500
 
@@ -261,7 +263,7 @@ class Cohort:
             time.monotonic(),
             asyncio.get_running_loop().create_future(),
         )
-        self._reads.append(read)
+        self._reads = [*self._reads[-(REPLAY_READS_KEPT - 1) :], read]
         self.cohorts.replay_reads += 1
         task = asyncio.create_task(self._fill(read), name="kilas-cohort-replay")
         self.cohorts.keep(task)
