@@ -16,7 +16,7 @@ from kilas.db.pool import Connection
 from kilas.live.cohorts import SOCKET_OPERATION, Ended, Member, Rendered, SocketOperation, Spec
 from kilas.live.hub import Delivery, EventFilter
 from kilas.resolvers.context import Info
-from kilas.resolvers.subscriptions import CredentialExpired, ResumeRequired
+from kilas.resolvers.subscriptions import ResumeRequired, ensure_credential
 
 log = logging.getLogger("kilas.live")
 
@@ -106,9 +106,6 @@ async def run_member(
     make = lambda: spec(info, joined, event_filter)  # noqa: E731
     with ctx.cohorts.member(joined.key, make, after) as member:
         async for _, text in member.stream():
-            if ctx.authenticator is not None and not await ctx.authenticator.still_valid(
-                ctx.caller
-            ):
-                raise CredentialExpired
+            await ensure_credential(ctx)
             await send(prefix + text + "}")
     return member

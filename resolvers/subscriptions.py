@@ -10,7 +10,7 @@ from kilas.db import events as events_db
 from kilas.domain.errors import invalid
 from kilas.domain.lifecycle import EventType
 from kilas.live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
-from kilas.resolvers.context import Info, use_event_loaders
+from kilas.resolvers.context import Context, Info, use_event_loaders
 from kilas.resolvers.dashboard_scope import dashboard_scope
 from kilas.resolvers.loaders import Loaders
 from kilas.schema import inputs
@@ -69,14 +69,19 @@ class CredentialExpired(Exception):
         self.extensions = {"code": "UNAUTHENTICATED"}
 
 
+async def ensure_credential(ctx: Context) -> None:
+    """Ends the subscription (CredentialExpired) once the caller's credential is no longer
+    valid: checked before each delivery, on the per-subscriber path and by cohort members."""
+    if ctx.authenticator is not None and not await ctx.authenticator.still_valid(ctx.caller):
+        raise CredentialExpired
+
+
 async def _may_receive(info: Info, delivery: Delivery) -> bool:
     """Whether the caller may see this event, judged as the complaint stood after it (so that
     live and replayed deliveries agree); ends the subscription once the caller's credential is
     no longer valid, whatever the event."""
-    ctx = info.context
-    if ctx.authenticator is not None and not await ctx.authenticator.still_valid(ctx.caller):
-        raise CredentialExpired
-    return can_see_complaint(ctx.caller, event_scope(delivery.event, delivery.complaint))
+    await ensure_credential(info.context)
+    return can_see_complaint(info.context.caller, event_scope(delivery.event, delivery.complaint))
 
 
 async def _events(
