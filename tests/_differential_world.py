@@ -7,9 +7,10 @@ decoded with its keys in order, and with the personal-data reads the run wrote t
 """
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -323,3 +324,23 @@ async def collect_samples(world: World) -> Samples:
         moments=_moments(world.now, created),
         **samples,
     )
+
+
+@contextlib.contextmanager
+def module_world(
+    pg_url: str, template_url: str
+) -> Iterator[tuple[asyncio.Runner, contextlib.AsyncExitStack, World, str]]:
+    """For a module's tests: an event loop, a stack of what to close with it, and the world in a
+    fresh clone of the migrated template (dropped when the block ends), with the clone's URL."""
+    from tests.conftest import template_clone
+
+    runner = asyncio.Runner()
+    stack = contextlib.AsyncExitStack()
+    try:
+        url = runner.run(stack.enter_async_context(template_clone(pg_url, template_url)))
+        world = runner.run(open_world(runner, url))
+        stack.push_async_callback(world.pool.close)
+        yield runner, stack, world, url
+    finally:
+        runner.run(stack.aclose())
+        runner.close()

@@ -28,8 +28,7 @@ from kilas.db import api_keys as api_keys_db
 from kilas.domain.clock import ManualClock
 from tests import ops
 from tests._differential import GeneratedQuery, event_subscriptions
-from tests._differential_world import World, open_world
-from tests.conftest import template_clone
+from tests._differential_world import World, module_world
 from tests.wire import RunningServer, WsClient, bearer, start_server, token
 
 EXAMPLES = int(os.environ.get("KILAS_COHORT_EXAMPLES", 30))
@@ -80,12 +79,7 @@ async def partner_keys(world: World) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def env(pg_url: str, template_url: str) -> Iterator[Env]:
-    runner = asyncio.Runner()
-    stack = contextlib.AsyncExitStack()
-    try:
-        url = runner.run(stack.enter_async_context(template_clone(pg_url, template_url)))
-        world = runner.run(open_world(runner, url))
-        stack.push_async_callback(world.pool.close)
+    with module_world(pg_url, template_url) as (runner, stack, world, url):
         clock = ManualClock(world.now)
         servers = [
             runner.run(
@@ -115,9 +109,6 @@ def env(pg_url: str, template_url: str) -> Iterator[Env]:
         }
         last = runner.run(world.pool.fetchval("SELECT max(id) FROM complaint_events"))
         yield Env(runner, world, *servers, callers, str(max(0, last - REPLAYED)))
-    finally:
-        runner.run(stack.aclose())
-        runner.close()
 
 
 async def stream(client: WsClient, op_id: str) -> list[dict[str, Any]]:

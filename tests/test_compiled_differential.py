@@ -9,8 +9,6 @@ at a fixed clock so that SLA readings agree. Queries come from a generator that 
 many generated queries run (each against ten callers, on both paths); tests/differential_mutants.py
 breaks the compiled path on purpose and checks that this file notices."""
 
-import asyncio
-import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,8 +24,7 @@ from tests import differential_mutants
 from tests._differential import ROOT_FIELDS, GeneratedQuery, read_queries
 from tests._differential_compare import Outcome, differences
 from tests._differential_values import ORDERINGS
-from tests._differential_world import World, open_world
-from tests.conftest import template_clone
+from tests._differential_world import World, module_world
 
 DEFAULT_EXAMPLES = 200
 EXAMPLES = int(os.environ.get("KILAS_DIFFERENTIAL_EXAMPLES", DEFAULT_EXAMPLES))
@@ -36,17 +33,11 @@ MUTANT = os.environ.get(differential_mutants.ENV)
 
 @pytest.fixture(scope="module")
 def world(pg_url: str, template_url: str) -> Iterator[World]:
-    runner = asyncio.Runner()
-    stack = contextlib.AsyncExitStack()
-    try:
-        url = runner.run(stack.enter_async_context(template_clone(pg_url, template_url)))
-        opened = runner.run(open_world(runner, url))
-        stack.push_async_callback(opened.pool.close)
-        with differential_mutants.install(opened):
-            yield opened
-    finally:
-        runner.run(stack.aclose())
-        runner.close()
+    with (
+        module_world(pg_url, template_url) as (_, _, opened, _),
+        differential_mutants.install(opened),
+    ):
+        yield opened
 
 
 def query(text: str, variables: dict[str, Any] | None = None, name: str | None = None) -> Any:
