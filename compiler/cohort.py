@@ -13,9 +13,16 @@ from kilas.auth.policy import can_see_complaint, event_scope
 from kilas.compiler.live import EventPlan, compile_events
 from kilas.compiler.run import caches_of
 from kilas.db.pool import Connection
-from kilas.live.cohorts import SOCKET_OPERATION, Ended, Member, Rendered, SocketOperation, Spec
+from kilas.live.cohorts import (
+    SOCKET_OPERATION,
+    Ended,
+    HandedOver,
+    Rendered,
+    SocketOperation,
+    Spec,
+)
 from kilas.live.hub import Delivery, EventFilter
-from kilas.resolvers.context import Info
+from kilas.resolvers.context import Context, Info
 from kilas.resolvers.subscriptions import ResumeRequired, ensure_credential
 
 log = logging.getLogger("kilas.live")
@@ -82,30 +89,41 @@ def spec(info: Info, joined: Joinable, event_filter: EventFilter) -> Spec:
 
 
 async def run_as_member(info: Info, event_filter: EventFilter, after: int | None) -> bool:
-    """Runs an event-stream subscription as a member of its cohort, to its end; False, having
-    done nothing, when it cannot (the resolver then runs it on its own). Ends as the resolver
-    would: RESUME_REQUIRED after an overflow, UNAUTHENTICATED once the credential ends."""
+    """Hands an event-stream subscription over to a member of its cohort (raises HandedOver,
+    which ends the operation's execution: the member writes its events from then on); False,
+    having done nothing, when it cannot (the resolver then runs it on its own). On a re-run of
+    an operation whose member ended, ends as the resolver would: RESUME_REQUIRED after an
+    overflow, UNAUTHENTICATED once the credential ends."""
+    operation = SOCKET_OPERATION.get()
+    if operation is not None and operation.ending is not None:
+        raise operation.ending
     joined = joinable(info)
     if joined is None:
         return False
-    member = await run_member(info, joined, event_filter, after)
-    if member.ended is Ended.LAGGING:
-        raise ResumeRequired(member.cursor)
-    return True
-
-
-async def run_member(
-    info: Info, joined: Joinable, event_filter: EventFilter, after: int | None
-) -> Member:
-    """Writes the cohort's messages for this subscriber until its stream ends; the member, to
-    read why (`Member.ended`) and where (`Member.cursor`)."""
     ctx = info.context
     assert ctx.cohorts is not None
-    prefix = '{"id":' + json.dumps(joined.operation.id) + ',"type":"next","payload":'
-    send = joined.operation.send_text
     make = lambda: spec(info, joined, event_filter)  # noqa: E731
-    with ctx.cohorts.member(joined.key, make, after) as member:
-        async for _, text in member.stream():
-            await ensure_credential(ctx)
-            await send(prefix + text + "}")
-    return member
+    writer = _SocketWriter(ctx, joined.operation)
+    joined.operation.joined = ctx.cohorts.join(joined.key, make, after, writer)
+    raise HandedOver
+
+
+class _SocketWriter:
+    """Writes a cohort's texts to one subscriber's socket, as the operation's `next` messages,
+    with only its operation id its own."""
+
+    __slots__ = ("ctx", "operation", "prefix")
+
+    def __init__(self, ctx: Context, operation: SocketOperation) -> None:
+        self.ctx = ctx
+        self.operation = operation
+        self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+
+    async def write(self, text: str) -> None:
+        await ensure_credential(self.ctx)
+        await self.operation.send_text(self.prefix + text + "}")
+
+    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
+        if ended is Ended.LAGGING:
+            error = ResumeRequired(cursor)
+        self.operation.end(error)

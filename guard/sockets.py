@@ -4,6 +4,7 @@ rate for each operation a socket starts (a query or a mutation may run over a so
 the socket's credential, checked again for each operation and watched while the socket is open
 (auth.watch), so that a revoked key or an expired token ends the socket."""
 
+import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,7 +33,7 @@ from kilas.guard._caller import caller_key
 from kilas.guard.ratelimit import RateLimiter, refusal
 from kilas.guard.text import envelope_refusal
 from kilas.guard.validation import TOO_COMPLEX
-from kilas.live.cohorts import SOCKET_OPERATION, SocketOperation
+from kilas.live.cohorts import SOCKET_OPERATION, HandedOver, Member, SocketOperation
 
 TOO_MANY_SUBSCRIPTIONS = "TOO_MANY_SUBSCRIPTIONS"
 # Where `RawSocketSend` keeps the server's own `send` of a WebSocket's ASGI call.
@@ -176,6 +177,11 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
     """strawberry's graphql-transport-ws handler, with the limits. The view provides
     `socket_guard`."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The cohort members writing this socket's operations, by operation id.
+        self.members: dict[str, Member] = {}
+
     async def send_message(self, message: Message) -> None:
         await self.count_on_ack(message)
         await super().send_message(message)
@@ -196,21 +202,63 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
             return
         await super().handle_subscribe(message)
 
-    async def run_operation(self, operation: Operation[Any, Any]) -> None:
-        # In the operation's own task: an event stream may join a cohort (live/cohorts.py),
-        # which writes its messages through `send_text`.
+    async def run_operation(
+        self, operation: Operation[Any, Any], ending: BaseException | None = None
+    ) -> None:
+        # In the operation's own task. An event stream may join a cohort (live/cohorts.py): its
+        # execution then ends with HandedOver, and the member writes its messages through
+        # `send_text` until it ends (`_member_ended`) or the operation does (cleanup_operation).
         socket = getattr(self.websocket, "ws", None)
-        if socket is not None:
-            SOCKET_OPERATION.set(
-                SocketOperation(
-                    operation.id,
-                    operation.query,
-                    operation.variables,
-                    operation.operation_name,
-                    _text_sender(socket),
-                )
-            )
-        await super().run_operation(operation)
+        if socket is None:
+            await super().run_operation(operation)
+            return
+        live = SocketOperation(
+            operation.id,
+            operation.query,
+            operation.variables,
+            operation.operation_name,
+            _text_sender(socket),
+            lambda error: self._member_ended(operation, error),
+            ending,
+        )
+        SOCKET_OPERATION.set(live)
+        try:
+            await super().run_operation(operation)
+        except HandedOver:
+            member = live.joined
+            if member is None or member.ended is not None:
+                return
+            if self.operations.get(operation.id) is operation:
+                self.members[operation.id] = member
+            else:  # completed meanwhile
+                member.leave()
+
+    def _member_ended(self, operation: Operation[Any, Any], error: BaseException | None) -> None:
+        """A member's stream ended: the operation completes (the hub stopped), or is run again
+        to end with `error` exactly as it would have on its own; nothing when the socket has
+        closed (its clean-up is under way) or the operation was completed meanwhile."""
+        self.members.pop(operation.id, None)
+        if self.operations.get(operation.id) is not operation:
+            return
+        if isinstance(error, WebSocketDisconnected):
+            return
+        task = asyncio.create_task(self._end_operation(operation, error))
+        operation.task = task
+        task.add_done_callback(self._task_done)
+
+    async def _end_operation(
+        self, operation: Operation[Any, Any], error: BaseException | None
+    ) -> None:
+        if error is None:
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        else:
+            await self.run_operation(operation, ending=error)
+
+    async def cleanup_operation(self, operation_id: str) -> None:
+        member = self.members.pop(operation_id, None)
+        if member is not None:
+            member.leave()
+        await super().cleanup_operation(operation_id)
 
     async def _handle_pre_execution_error(
         self, operation: Operation[Any, Any], result: PreExecutionError

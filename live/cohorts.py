@@ -4,8 +4,9 @@ Subscribers whose document, variables and caller's policy class and scope are eq
 cohort (the API layer decides the key). A cohort holds one hub subscription; for each batch of
 events it decides once which events its members may see, renders their payloads once (one SQL
 statement, `Spec.render`), and hands the same texts to every member. Each member writes them to
-its own socket from its own task through a bounded queue, so one slow socket never delays the
-others: it overflows, and ends with the cursor to resume from, as a lone subscriber would.
+its own socket through a bounded queue, from a task of its own while it has something to write
+(an idle member holds no task), so one slow socket never delays the others: it overflows, and
+ends with the cursor to resume from, as a lone subscriber would.
 
 A member that resumes from a cursor first replays the log up to where its live queue begins.
 Replays read the log once for everyone in the cohort whose cursor falls in a range already
@@ -13,14 +14,13 @@ read (a herd reconnecting after a restart), not once per member."""
 
 import asyncio
 import collections
-import contextlib
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from kilas.db import events as events_db
 from kilas.db.pool import Connection
@@ -39,22 +39,57 @@ REPLAY_READS_KEPT = 8
 BATCH = 500
 
 
-@dataclass(frozen=True)
 class SocketOperation:
-    """A graphql-transport-ws operation as its socket runs it: what it asked for, as sent, and
-    how to write a message of it to the socket (guard/sockets.py sets it for the operation's
-    task)."""
+    """A graphql-transport-ws operation as its socket runs it: what it asked for, as sent; how
+    to write a message of it to the socket; and, once it is a cohort's member, how it ends
+    (guard/sockets.py makes one for each run of the operation)."""
 
-    id: str
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    send_text: Callable[[str], Awaitable[None]]
+    __slots__ = (
+        "end",
+        "ending",
+        "id",
+        "joined",
+        "operation_name",
+        "query",
+        "send_text",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        id: str,
+        query: str,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+        send_text: Callable[[str], Awaitable[None]],
+        end: Callable[[BaseException | None], None],
+        ending: BaseException | None = None,
+    ) -> None:
+        self.id = id
+        self.query = query
+        self.variables = variables
+        self.operation_name = operation_name
+        self.send_text = send_text
+        # Called once when the member's stream ends: with None when the hub stopped (the
+        # operation completes), else with why (re-run with `ending`, it reports that error
+        # exactly as the operation run on its own would).
+        self.end = end
+        # Set on a re-run of an operation whose member ended: the error to end it with.
+        self.ending = ending
+        # The member, once the operation has joined its cohort.
+        self.joined: Member | None = None
 
 
 SOCKET_OPERATION: ContextVar[SocketOperation | None] = ContextVar(
     "kilas_socket_operation", default=None
 )
+
+
+class HandedOver(BaseException):
+    """Raised out of an operation's execution once it has joined its cohort: its member writes
+    its events from then on, and the operation's task, with strawberry's and graphql-core's
+    frames, ends (an idle member holds no task). A BaseException, so that no layer in between
+    reports it as the operation's error; guard/sockets.py catches it."""
 
 
 @dataclass(frozen=True)
@@ -73,77 +108,117 @@ class Ended(enum.Enum):
 
     HUB_STOPPED = "hub stopped"
     LAGGING = "lagging"
+    # Writing failed (`Writer.write` raised: the socket closed, the credential ended).
+    FAILED = "failed"
+    # The member left (its operation completed, its socket closed).
+    LEFT = "left"
+
+
+class Writer(Protocol):
+    """Where a member's texts go."""
+
+    async def write(self, text: str) -> None: ...
+
+    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
+        """Called once, when the member's stream ends other than by leaving."""
 
 
 class Member:
-    """One subscriber of a cohort: its queue of texts to write, and where it stands."""
+    """One subscriber of a cohort: its texts still to write, and where it stands. Writes from a
+    task of its own only while it has something to write: an idle member is this object."""
 
     __slots__ = (
         "_queue",
-        "_wake",
+        "_task",
         "after",
         "cohort",
         "cursor",
+        "ended",
         "lagging",
         "queue_size",
         "start",
         "stopped",
+        "writer",
     )
 
-    def __init__(self, cohort: "Cohort", start: int, after: int | None, queue_size: int) -> None:
+    def __init__(
+        self, cohort: "Cohort", start: int, after: int | None, queue_size: int, writer: Writer
+    ) -> None:
         self.cohort = cohort
         # Live events above `start` come through the queue; the log has the rest.
         self.start = start
         # The subscriber's own cursor: it has every event up to it already (it may be ahead
         # of this process's hub, which has not read the newest events yet).
-        self.after = after
+        self.after = after if after is not None and after < start else None
         self.cursor = start if after is None else max(start, after)
         self.queue_size = queue_size
-        self._queue: collections.deque[tuple[int, str]] = collections.deque()
-        self._wake: asyncio.Future[None] | None = None
+        self.writer = writer
+        self._queue: collections.deque[tuple[int, str]] | None = None
+        self._task: asyncio.Task[None] | None = None
         self.lagging = False
         self.stopped = False
+        self.ended: Ended | None = None
+        if self.after is not None:  # the replay first
+            self._write_soon()
 
     def offer(self, event_id: int, text: str) -> None:
-        if event_id <= self.cursor or self.lagging:
+        if event_id <= self.cursor or self.lagging or self.ended is not None:
             return
+        if self._queue is None:
+            self._queue = collections.deque()
         if len(self._queue) >= self.queue_size:
             self.lagging = True
         else:
             self._queue.append((event_id, text))
-        self._notify()
+        self._write_soon()
 
     def stop(self) -> None:
         self.stopped = True
-        self._notify()
+        self._write_soon()
 
-    def _notify(self) -> None:
-        if self._wake is not None and not self._wake.done():
-            self._wake.set_result(None)
+    def leave(self) -> None:
+        """Ends the member from outside (its operation completed, its socket closed): nothing
+        more is written, and the writer is not told."""
+        if self.ended is None:
+            self.ended = Ended.LEFT
+            self.cohort.leave(self)
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
 
-    async def stream(self) -> AsyncIterator[tuple[int, str]]:
-        """(event id, payload text) to write, in cursor order: the replay after the member's
-        own cursor, then live. Ends when the hub stops or the member overflowed (`ended`)."""
-        if self.after is not None and self.after < self.start:
-            async for rendered in self.cohort.replay(self.after, self.start):
-                for event_id, text in rendered:
-                    yield event_id, text
-        while True:
+    def _write_soon(self) -> None:
+        if self._task is None and self.ended is None:
+            self._task = asyncio.create_task(self._write(), name="kilas-cohort-member")
+
+    async def _write(self) -> None:
+        """Writes the replay after the member's own cursor, then what the queue holds, in
+        cursor order; ends the member when the hub stopped or it overflowed."""
+        try:
+            if self.after is not None:
+                after, self.after = self.after, None
+                async for rendered in self.cohort.replay(after, self.start):
+                    for _, text in rendered:
+                        await self.writer.write(text)
             while self._queue:
                 event_id, text = self._queue.popleft()
-                yield event_id, text
+                await self.writer.write(text)
                 self.cursor = event_id
-            if self.lagging or self.stopped:
-                return
-            self._wake = asyncio.get_running_loop().create_future()
-            try:
-                await self._wake
-            finally:
-                self._wake = None
+        except Exception as error:
+            self._task = None
+            self._end(Ended.FAILED, error)
+            return
+        self._task = None
+        if self.lagging:
+            self._end(Ended.LAGGING, None)
+        elif self.stopped:
+            self._end(Ended.HUB_STOPPED, None)
 
-    @property
-    def ended(self) -> Ended:
-        return Ended.LAGGING if self.lagging else Ended.HUB_STOPPED
+    def _end(self, ended: Ended, error: Exception | None) -> None:
+        if self.ended is not None:
+            return
+        self.ended = ended
+        self.cohort.leave(self)
+        self.writer.end(ended, self.cursor, error)
 
 
 @dataclass
@@ -171,13 +246,15 @@ class Cohort:
         self._reads: list[_Read] = []
         self._task = asyncio.create_task(self._run(), name="kilas-cohort")
 
-    def join(self, after: int | None) -> Member:
-        member = Member(self, self.cohorts.hub.last_id, after, self.cohorts.queue_size)
+    def join(self, after: int | None, writer: Writer) -> Member:
+        member = Member(self, self.cohorts.hub.last_id, after, self.cohorts.queue_size, writer)
         self.members.add(member)
         return member
 
     def leave(self, member: Member) -> None:
-        self.members.discard(member)
+        if member not in self.members:
+            return
+        self.members.remove(member)
         if not self.members:
             self.cohorts._dissolve(self)
 
@@ -311,21 +388,16 @@ class Cohorts:
         members = sum(len(c.members) for c in cohorts)
         return self.hub.subscriber_count - len(cohorts) + members
 
-    @contextlib.contextmanager
-    def member(
-        self, key: Hashable, spec: Callable[[], Spec], after: int | None
-    ) -> Iterator[Member]:
+    def join(
+        self, key: Hashable, spec: Callable[[], Spec], after: int | None, writer: Writer
+    ) -> Member:
         """A member of the cohort under `key` (made from `spec()` if there is none), resuming
-        after the cursor `after` if given, until the block ends."""
+        after the cursor `after` if given, writing to `writer` until it ends or leaves."""
         cohort = self._cohorts.get(key)
         if cohort is None:
             cohort = self._cohorts[key] = Cohort(self, key, spec())
-        member = cohort.join(after)
         self.joined += 1
-        try:
-            yield member
-        finally:
-            cohort.leave(member)
+        return cohort.join(after, writer)
 
     def keep(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)

@@ -99,7 +99,8 @@ async def _events(
         if cursor > last:
             raise invalid("after", f"{after!r} is ahead of the event log (last cursor: {last})")
     # A member of its cohort, when it can be one: the cohort renders each event once for all
-    # its members, this task only writes (compiler/cohort.py, live/cohorts.py).
+    # its members, and the member writes them; this execution ends there (HandedOver,
+    # compiler/cohort.py, live/cohorts.py).
     run_as_member = getattr(info.schema, "run_as_member", None)
     if run_as_member is not None and await run_as_member(info, event_filter, cursor):
         return

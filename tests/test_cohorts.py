@@ -13,46 +13,99 @@ from tests._live_helpers import cursors, receive, subscribe, wait_for_subscriber
 from tests.wire import WsClient, start_server
 
 
-class _NoReplay:
+class _Cohort:
     """A member's cohort, for members that never replay."""
+
+    def __init__(self) -> None:
+        self.left: list[Member] = []
 
     async def replay(self, after: int, up_to: int) -> Any:
         raise AssertionError("no replay expected")
         yield
 
+    def leave(self, member: Member) -> None:
+        self.left.append(member)
 
-async def _take(member: Member, count: int) -> list[int]:
-    found = []
-    async for event_id, _ in member.stream():
-        found.append(event_id)
-        if len(found) == count:
-            break
-    return found
+
+class _Socket:
+    """A writer that records what it was given; `blocked` holds every write until released."""
+
+    def __init__(self, blocked: bool = False) -> None:
+        self.texts: list[str] = []
+        self.released = asyncio.Event()
+        if not blocked:
+            self.released.set()
+        self.ended: asyncio.Future[tuple[Ended, int, Exception | None]] = (
+            asyncio.get_running_loop().create_future()
+        )
+
+    async def write(self, text: str) -> None:
+        await self.released.wait()
+        self.texts.append(text)
+
+    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
+        self.ended.set_result((ended, cursor, error))
+
+
+def _member(start: int, after: int | None, queue_size: int, writer: _Socket) -> Member:
+    return Member(_Cohort(), start, after, queue_size, writer)  # type: ignore[arg-type]
 
 
 async def test_a_member_that_overflows_ends_lagging_and_the_others_get_everything() -> None:
-    slow = Member(_NoReplay(), start=10, after=None, queue_size=3)  # type: ignore[arg-type]
-    fast = Member(_NoReplay(), start=10, after=None, queue_size=3)  # type: ignore[arg-type]
-    taken = asyncio.create_task(_take(fast, 6))
+    slow_socket, fast_socket = _Socket(blocked=True), _Socket()
+    slow = _member(10, None, 3, slow_socket)
+    fast = _member(10, None, 3, fast_socket)
     for event_id in range(9, 17):  # 9 and 10 are at or before the start: not for them
         slow.offer(event_id, f"e{event_id}")
         fast.offer(event_id, f"e{event_id}")
         await asyncio.sleep(0)
-    assert await asyncio.wait_for(taken, 5) == [11, 12, 13, 14, 15, 16]
-    # The slow one never read: it keeps what fit, then ends with where it got to.
-    assert slow.lagging
-    assert [event_id async for event_id, _ in slow.stream()] == [11, 12, 13]
+    await asyncio.sleep(0.05)
+    assert fast_socket.texts == [f"e{i}" for i in range(11, 17)]
+    assert not fast_socket.ended.done()
+    # The slow one is still writing its first: it keeps what fits behind it (3), writes them,
+    # then ends with where it got to.
+    assert slow.lagging and slow_socket.texts == []
+    slow_socket.released.set()
+    assert await asyncio.wait_for(slow_socket.ended, 5) == (Ended.LAGGING, 14, None)
+    assert slow_socket.texts == ["e11", "e12", "e13", "e14"]
     assert slow.ended is Ended.LAGGING
-    assert slow.cursor == 13
 
 
 async def test_a_member_ahead_of_the_hub_skips_what_it_has() -> None:
-    member = Member(_NoReplay(), start=10, after=12, queue_size=10)  # type: ignore[arg-type]
+    socket = _Socket()
+    member = _member(10, 12, 10, socket)
     for event_id in range(11, 15):
-        member.offer(event_id, "x")
+        member.offer(event_id, str(event_id))
     member.stop()
-    assert [event_id async for event_id, _ in member.stream()] == [13, 14]
-    assert member.ended is Ended.HUB_STOPPED
+    assert await asyncio.wait_for(socket.ended, 5) == (Ended.HUB_STOPPED, 14, None)
+    assert socket.texts == ["13", "14"]
+
+
+async def test_an_idle_member_holds_no_task_and_one_that_leaves_writes_nothing_more() -> None:
+    socket = _Socket(blocked=True)
+    member = _member(10, None, 10, socket)
+    assert member._task is None
+    member.offer(11, "11")
+    assert member._task is not None
+    member.leave()
+    await asyncio.sleep(0.01)
+    socket.released.set()
+    member.offer(12, "12")
+    await asyncio.sleep(0.01)
+    assert socket.texts == [] and member.ended is Ended.LEFT and not socket.ended.done()
+
+
+async def test_a_member_whose_write_fails_ends_with_the_error() -> None:
+    class Closed(_Socket):
+        async def write(self, text: str) -> None:
+            raise ConnectionError("gone")
+
+    socket = Closed()
+    member = _member(10, None, 10, socket)
+    member.offer(11, "11")
+    ended, cursor, error = await asyncio.wait_for(socket.ended, 5)
+    assert (ended, cursor, type(error)) == (Ended.FAILED, 10, ConnectionError)
+    assert member.cohort.left == [member]  # type: ignore[attr-defined]
 
 
 async def test_a_herd_resuming_from_one_cursor_is_served_by_one_read(database_url: str) -> None:
