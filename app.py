@@ -136,6 +136,8 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
         while the socket is open (guard.sockets, auth.watch)."""
         assert self.state is not None, "Kilas is not started"
         params = context.connection_params or {}
+        # Read once: an open socket does not keep what it said at connection_init.
+        context.connection_params = None
         authorization = params.get("authorization", params.get("Authorization"))
         if authorization is None:
             authorization = context.request.headers.get("authorization")

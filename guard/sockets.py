@@ -186,6 +186,12 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
         await self.count_on_ack(message)
         await super().send_message(message)
 
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        if self.connection_init_received:
+            # strawberry cancelled the timeout first thing: an open socket does not keep it.
+            self.connection_init_timeout_task = None
+
     async def shutdown(self) -> None:
         # Whatever ended the socket: the client, the server, a timeout or an error.
         self.release()
@@ -230,6 +236,7 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
                 return
             if self.operations.get(operation.id) is operation:
                 self.members[operation.id] = member
+                operation.task = None  # done; the member holds what the operation needs
             else:  # completed meanwhile
                 member.leave()
 
@@ -256,8 +263,10 @@ class GuardedTransportWS(_Counted, BaseGraphQLTransportWSHandler[Any, Any]):
 
     async def cleanup_operation(self, operation_id: str) -> None:
         member = self.members.pop(operation_id, None)
-        if member is not None:
+        if member is not None:  # its operation has no task of its own to cancel
             member.leave()
+            self.operations.pop(operation_id, None)
+            return
         await super().cleanup_operation(operation_id)
 
     async def _handle_pre_execution_error(

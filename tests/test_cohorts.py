@@ -129,3 +129,33 @@ async def test_a_herd_resuming_from_one_cursor_is_served_by_one_read(database_ur
             got = await asyncio.gather(*(receive(c, "r", 1) for c in clients))
             assert all(cursors(events) == [int(live["event"]["cursor"])] for events in got)
             assert all([await c.nothing_more("r", 0.3) for c in clients])
+
+
+async def test_a_completed_member_leaves_its_cohort_and_its_id_can_be_used_again(
+    database_url: str,
+) -> None:
+    async with (
+        start_server(database_url) as server,
+        WsClient.connect(server.ws_url) as client,
+    ):
+        cohorts = server.app.state.kilas.cohorts
+        await subscribe(client, "a")
+        await subscribe(client, "b")
+        await wait_for_subscribers(server.port, 2)
+        assert len(cohorts) == 1
+        await client.complete("a")
+        await wait_for_subscribers(server.port, 1)
+        first = await ops.submit(server.http_url)
+        assert cursors(await receive(client, "b", 1)) == [int(first["event"]["cursor"])]
+        assert await client.nothing_more("a", 0.3)
+        # The id is free again, and the new subscription joins the same cohort.
+        await subscribe(client, "a")
+        await wait_for_subscribers(server.port, 2)
+        assert len(cohorts) == 1
+        second = await ops.submit(server.http_url)
+        for op_id in ("a", "b"):
+            assert cursors(await receive(client, op_id, 1)) == [int(second["event"]["cursor"])]
+        await client.complete("a")
+        await client.complete("b")
+        await wait_for_subscribers(server.port, 0)
+        assert len(cohorts) == 0
