@@ -17,7 +17,7 @@ import collections
 import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -128,6 +128,7 @@ class Member:
     task of its own only while it has something to write: an idle member is this object."""
 
     __slots__ = (
+        "_pending",
         "_queue",
         "_task",
         "after",
@@ -155,6 +156,8 @@ class Member:
         self.writer = writer
         self._queue: collections.deque[tuple[int, str]] | None = None
         self._task: asyncio.Task[None] | None = None
+        # A write begun at once that has to wait (its rest, and its event's id).
+        self._pending: tuple[Coroutine[Any, Any, None], int] | None = None
         self.lagging = False
         self.stopped = False
         self.ended: Ended | None = None
@@ -163,6 +166,9 @@ class Member:
 
     def offer(self, event_id: int, text: str) -> None:
         if event_id <= self.cursor or self.lagging or self.ended is not None:
+            return
+        if self._task is None and not self._queue:
+            self._write_now(event_id, text)
             return
         if self._queue is None:
             self._queue = collections.deque()
@@ -185,15 +191,37 @@ class Member:
         task = self._task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
+        if self._pending is not None:  # a write its task never got to finish
+            self._pending[0].close()
+            self._pending = None
 
     def _write_soon(self) -> None:
         if self._task is None and self.ended is None:
             self._task = asyncio.create_task(self._write(), name="kilas-cohort-member")
 
-    async def _write(self) -> None:
-        """Writes the replay after the member's own cursor, then what the queue holds, in
-        cursor order; ends the member when the hub stopped or it overflowed."""
+    def _write_now(self, event_id: int, text: str) -> None:
+        """Writes in the caller's turn when the socket takes it at once (most writes): no task,
+        no wake-up. A write that has to wait is finished by the member's task."""
         try:
+            rest = run_eagerly(self.writer.write(text))
+        except Exception as error:
+            self._end(Ended.FAILED, error)
+            return
+        if rest is None:
+            self.cursor = event_id
+        else:
+            self._pending = (rest, event_id)
+            self._task = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        """Finishes a write begun by `_write_now`, writes the replay after the member's own
+        cursor, then what the queue holds, in cursor order; ends the member when the hub
+        stopped or it overflowed."""
+        try:
+            if self._pending is not None:
+                (rest, event_id), self._pending = self._pending, None
+                await rest
+                self.cursor = event_id
             if self.after is not None:
                 after, self.after = self.after, None
                 async for rendered in self.cohort.replay(after, self.start):
@@ -219,6 +247,40 @@ class Member:
         self.ended = ended
         self.cohort.leave(self)
         self.writer.end(ended, self.cursor, error)
+
+
+def run_eagerly(coro: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None] | None:
+    """Runs `coro` at once, in the caller's turn of the event loop, as Python 3.12's eager
+    tasks do: None when it completed without waiting (an exception it raised propagates);
+    otherwise a coroutine that finishes it, for a task to await."""
+    try:
+        waiting = coro.send(None)
+    except StopIteration:
+        return None
+    return _finish(coro, waiting)
+
+
+async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
+    """Drives `coro`, suspended on `waiting` (a future, or None for a bare yield), to its end,
+    passing it each result, exception or cancellation as a task would."""
+    try:
+        while True:
+            try:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    # What a task does with the future its coroutine yields, before waiting on
+                    # it: a future still marked as awaited refuses to be awaited again.
+                    waiting._asyncio_future_blocking = False
+                    await waiting
+            except BaseException as error:  # the coroutine decides what its await raises
+                waiting = coro.throw(error)
+            else:
+                waiting = coro.send(None)
+    except StopIteration:
+        return
+    finally:
+        coro.close()
 
 
 @dataclass

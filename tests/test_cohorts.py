@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 from typing import Any
 
-from kilas.live.cohorts import Ended, Member
+import pytest
+
+from kilas.live.cohorts import Ended, Member, run_eagerly
 from tests import ops
 from tests._live_helpers import cursors, receive, subscribe, wait_for_subscribers
 from tests.wire import WsClient, start_server
@@ -159,3 +161,60 @@ async def test_a_completed_member_leaves_its_cohort_and_its_id_can_be_used_again
         await client.complete("b")
         await wait_for_subscribers(server.port, 0)
         assert len(cohorts) == 0
+
+
+async def test_run_eagerly_finishes_at_once_or_hands_back_the_rest() -> None:
+    done: list[str] = []
+
+    async def at_once() -> None:
+        done.append("now")
+
+    assert run_eagerly(at_once()) is None and done == ["now"]
+
+    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def waits() -> None:
+        done.append(await gate)
+
+    rest = run_eagerly(waits())
+    assert rest is not None and done == ["now"]
+    finishing = asyncio.create_task(rest)
+    await asyncio.sleep(0)
+    gate.set_result("later")
+    await asyncio.wait_for(finishing, 5)
+    assert done == ["now", "later"]
+
+    async def yields_once() -> None:
+        await asyncio.sleep(0)  # a bare yield to the loop, not a future
+        done.append("after a turn")
+
+    rest = run_eagerly(yields_once())
+    assert rest is not None
+    await asyncio.wait_for(rest, 5)
+    assert done[-1] == "after a turn"
+
+    # A cancelled finisher cancels the coroutine where it waits.
+    cancelled: list[bool] = []
+    gate2: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def waits_forever() -> None:
+        try:
+            await gate2
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    rest = run_eagerly(waits_forever())
+    assert rest is not None
+    task = asyncio.create_task(rest)
+    await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert cancelled == [True] and task.cancelled()
+
+    async def fails() -> None:
+        raise ValueError("at once")
+
+    with pytest.raises(ValueError, match="at once"):
+        run_eagerly(fails())
