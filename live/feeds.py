@@ -34,7 +34,12 @@ class CoalescedFeed(Generic[T]):
         self._dirty = asyncio.Event()
         self._subscribers: set[asyncio.Queue[T]] = set()
         self._latest: T | None = None
+        # The first value while it is computed, for everyone who subscribes meanwhile.
+        self._first: asyncio.Future[T] | None = None
         self._task: asyncio.Task[None] | None = None
+        # Computations so far (a measure for tests and benchmarks: one per change, however
+        # many subscribe).
+        self.computations = 0
 
     def mark_dirty(self, *_: Any) -> None:
         if self._subscribers:
@@ -48,12 +53,32 @@ class CoalescedFeed(Generic[T]):
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="kilas-feed")
         try:
-            if self._latest is None:
-                self._latest = await self._compute()
-            queue.put_nowait(self._latest)
+            queue.put_nowait(
+                self._latest if self._latest is not None else await self._first_value()
+            )
             yield queue
         finally:
             self._subscribers.discard(queue)
+
+    async def _first_value(self) -> T:
+        """The value for a feed that has none yet, computed once for all who subscribe while it
+        is (a wall of screens reconnecting at once costs one computation, not one each)."""
+        if self._first is None:
+            self._first = asyncio.ensure_future(self._compute_first())
+        return await asyncio.shield(self._first)
+
+    async def _compute_first(self) -> T:
+        try:
+            value = await self._computed()
+            if self._latest is None and self._subscribers:
+                self._latest = value
+            return value
+        finally:
+            self._first = None
+
+    async def _computed(self) -> T:
+        self.computations += 1
+        return await self._compute()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -68,7 +93,7 @@ class CoalescedFeed(Generic[T]):
             self._dirty.clear()
             started = time.monotonic()
             try:
-                value = await self._compute()
+                value = await self._computed()
             except Exception:
                 log.exception("live feed computation failed")
                 await asyncio.sleep(self._interval)

@@ -2,6 +2,7 @@
 alerts reach only the OPD or region they concern, and the leaderboard moves when ranks do."""
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 from kilas.domain.clock import ManualClock
@@ -120,3 +121,28 @@ async def test_the_leaderboard_is_pushed_when_a_rank_changes(server: RunningServ
         # An event that changes no figure of the board pushes nothing.
         await ops.submit(url, categoryCode="PENDIDIKAN")
         assert await client.nothing_more("l", wait=2.5)
+
+
+async def test_a_wall_of_dashboards_subscribing_at_once_shares_one_computation(
+    database_url: str,
+) -> None:
+    async with (
+        start_server(database_url, dashboard_interval=0.3, sla_sweep_interval=0) as server,
+        contextlib.AsyncExitStack() as stack,
+    ):
+        feeds = server.app.state.kilas.feeds
+        clients = await asyncio.gather(
+            *(stack.enter_async_context(WsClient.connect(server.ws_url)) for _ in range(20))
+        )
+        await asyncio.gather(*(client.subscribe("d", DASHBOARD) for client in clients))
+        firsts = await asyncio.gather(*(client.next_data("d") for client in clients))
+        assert all(first == firsts[0] for first in firsts)
+        computed = sum(feed.computations for feed in feeds._dashboards.values())
+        assert computed == 1, computed
+
+        # One event: one computation for all 20, each pushed the same figures.
+        await ops.submit(server.http_url, regionCode="33.74")
+        updates = await asyncio.gather(*(client.next_data("d", timeout=5) for client in clients))
+        assert all(update["dashboard"]["intakeToday"] == 1 for update in updates)
+        computed = sum(feed.computations for feed in feeds._dashboards.values())
+        assert computed == 2, computed
