@@ -67,9 +67,9 @@ class Authenticator:
             return await self._api_key(token, address)
         return await self._jwt(token, address)
 
-    async def still_valid(self, caller: Caller) -> bool:
-        """For what outlives a request (a socket's operations, a subscription's events): not
-        expired, and an API key not revoked since, as of at most KEY_CACHE_SECONDS ago."""
+    def known_valid(self, caller: Caller) -> bool | None:
+        """`still_valid` when it can be told without the database (each delivery of a live
+        stream asks); None when the key's revocation must be read again."""
         now = self._clock.now()
         if caller.expired(now):
             return False
@@ -77,12 +77,22 @@ class Authenticator:
             return True
         checked = self._key_checks.get(caller.api_key_id)
         if checked is None or time.monotonic() - checked[0] >= KEY_CACHE_SECONDS:
-            async with self._pool.acquire() as conn:
-                row = await conn.fetchrow(
-                    "SELECT revoked_at, expires_at FROM api_keys WHERE id = $1", caller.api_key_id
-                )
-            checked = self._remember_check(caller.api_key_id, row)
+            return None
         return checked[1] is not None and _usable(checked[1], now) is None
+
+    async def still_valid(self, caller: Caller) -> bool:
+        """For what outlives a request (a socket's operations, a subscription's events): not
+        expired, and an API key not revoked since, as of at most KEY_CACHE_SECONDS ago."""
+        known = self.known_valid(caller)
+        if known is not None:
+            return known
+        assert caller.api_key_id is not None  # only a key's standing is read again
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT revoked_at, expires_at FROM api_keys WHERE id = $1", caller.api_key_id
+            )
+        checked = self._remember_check(caller.api_key_id, row)
+        return checked[1] is not None and _usable(checked[1], self._clock.now()) is None
 
     async def ended_keys(self, key_ids: Collection[int]) -> dict[int, str]:
         """Of these keys, the ones no longer usable, each with why ("revoked" or "expired"),

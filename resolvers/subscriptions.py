@@ -72,7 +72,13 @@ class CredentialExpired(Exception):
 async def ensure_credential(ctx: Context) -> None:
     """Ends the subscription (CredentialExpired) once the caller's credential is no longer
     valid: checked before each delivery, on the per-subscriber path and by cohort members."""
-    if ctx.authenticator is not None and not await ctx.authenticator.still_valid(ctx.caller):
+    authenticator = ctx.authenticator
+    if authenticator is None:
+        return
+    valid = authenticator.known_valid(ctx.caller)
+    if valid is None:  # an API key whose revocation is read again
+        valid = await authenticator.still_valid(ctx.caller)
+    if not valid:
         raise CredentialExpired
 
 
