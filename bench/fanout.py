@@ -56,6 +56,12 @@ SUBSCRIPTION = (
     "subscription { complaintEvents { cursor type complaint { trackingNumber status "
     "region { name } opd { shortName } } } }"
 )
+# `--feed dashboard`: the command center's dashboard, computed once per scope and interval
+# for every subscriber of it (live/feeds.py).
+DASHBOARD = (
+    "subscription { dashboard { intakeToday breachesOpenNow byStatus { status count } "
+    "byChannel { channel count } byRegion { regionCode count open region { name } } } }"
+)
 SUBMIT = (
     "mutation($n: String!) { submitComplaint(input: {channel: WEB, externalRef: $n, "
     'text: "Lampu jalan mati di depan pasar", regionCode: "33.74", categoryCode: "ENERGI"}) '
@@ -111,7 +117,10 @@ async def run(
     rate: float = 0,
     seconds: float = 0,
     herd: int = 0,
+    feed: str = "events",
 ) -> dict:
+    query = DASHBOARD if feed == "dashboard" else SUBSCRIPTION
+
     def launch() -> subprocess.Popen:
         root = Path(__file__).resolve().parent.parent
         return subprocess.Popen(
@@ -146,14 +155,14 @@ async def run(
                 credential = officer(f"o-{i}", slugs[i % opds]) if opds else operator(f"wall-{i}")
                 ws = await connect(port, credential)
                 await ws.send(
-                    json.dumps(
-                        {"id": str(i), "type": "subscribe", "payload": {"query": SUBSCRIPTION}}
-                    )
+                    json.dumps({"id": str(i), "type": "subscribe", "payload": {"query": query}})
                 )
                 sockets.append(ws)
+            if feed == "dashboard":  # each has the dashboard as it is now
+                await asyncio.gather(*(ws.recv() for ws in sockets))
             for _ in range(600):  # until the server holds every subscription
                 health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
-                if health["subscribers"] >= subscribers:
+                if feed == "dashboard" or health["subscribers"] >= subscribers:
                     break
                 await asyncio.sleep(0.1)
             await asyncio.sleep(1.0)
@@ -179,6 +188,8 @@ async def run(
             own_cpu = time.process_time()
             latencies = []
             for _ in range(events):
+                if feed == "dashboard":  # past the feed's interval: the update is not held back
+                    await asyncio.sleep(1.2)
                 start = time.perf_counter()
                 await submit(client, port)
                 await asyncio.gather(*(ws.recv() for ws in sockets))
@@ -187,6 +198,7 @@ async def run(
             own_cpu = time.process_time() - own_cpu
             await asyncio.gather(*(ws.close() for ws in sockets))
         return {
+            "feed": feed,
             "cohorts": cohorts,
             "ws": ws_impl,
             "subscribers": subscribers,
@@ -425,6 +437,13 @@ async def main() -> None:
         help="subscribers are OPD officers spread over this many OPDs (0: operators)",
     )
     parser.add_argument(
+        "--feed",
+        default="events",
+        choices=["events", "dashboard"],
+        help="what the subscribers hold: complaintEvents, or the dashboard (one computation per "
+        "scope and change for all of them; each still gets its own selection's message)",
+    )
+    parser.add_argument(
         "--ws",
         default="auto",
         choices=["auto", "websockets", "websockets-sansio", "wsproto"],
@@ -459,6 +478,7 @@ async def main() -> None:
                         args.rate,
                         args.seconds,
                         args.herd,
+                        args.feed,
                     )
                 finally:
                     await drop_database(admin_url, url)
