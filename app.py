@@ -309,8 +309,10 @@ def create_app(
             socket_guard.credentials = CredentialWatch(authenticator, clock)
             socket_guard.credentials.start()
             stack.push_async_callback(socket_guard.credentials.stop)
+            cohorts = Cohorts(hub)
+            stack.callback(cohorts.close)
             graphql.state = app.state.kilas = State(
-                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, Cohorts(hub)
+                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, cohorts
             )
             if settings.simulate:
                 # The demo's live stream, through this server's own API once it answers.
@@ -337,6 +339,7 @@ def create_app(
                 "bus": state.bus.kind,
                 "subscribers": state.cohorts.subscriber_count,
                 "cohorts": len(state.cohorts),
+                "feedCohorts": state.cohorts.feed_cohorts,
             }
         )
 

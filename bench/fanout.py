@@ -377,11 +377,16 @@ async def reconnect_herd(
         return got, done
 
     began = time.perf_counter()
+    server_cpu, own_cpu = cpu_seconds(server.pid), time.process_time()
     results = await asyncio.gather(*(resume(i) for i in range(len(sockets))))
+    server_cpu, own_cpu = cpu_seconds(server.pid) - server_cpu, time.process_time() - own_cpu
     health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
     return server, {
         "missed_events": missed,
         "all_caught_up_s": round(max(done for _, done in results) - began, 2),
+        # Both on the same two cores: the clients' share is most of the wait.
+        "server_cpu_s": round(server_cpu, 2),
+        "clients_cpu_s": round(own_cpu, 2),
         "clients_exact": sum(got == expected for got, _ in results),
         "clients_lost_or_duplicated": sum(got != expected for got, _ in results),
         "cohorts_after": health.get("cohorts"),

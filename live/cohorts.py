@@ -13,23 +13,22 @@ Replays read the log once for everyone in the cohort whose cursor falls in a ran
 read (a herd reconnecting after a restart), not once per member."""
 
 import asyncio
-import collections
-import enum
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
-from contextvars import ContextVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextvars import Context, ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from kilas.db import events as events_db
 from kilas.db.pool import Connection
 from kilas.live.hub import Delivery, EventFilter, EventHub, SubscriberLagging, load_batch
+from kilas.live.members import Ended, Member, Rendered, Writer
+
+__all__ = ["Ended", "Member", "Rendered", "Writer"]
 
 log = logging.getLogger("kilas.live")
 
-# (event id, payload text) of the events a cohort's members may see, in cursor order.
-Rendered = list[tuple[int, str]]
 
 # A replay's reads are kept this long for members whose cursor they cover, and this many at
 # most (a member replaying a long history reads on; only the newest stay for the others).
@@ -103,186 +102,6 @@ class Spec:
     render: Callable[[Connection, list[Delivery]], Awaitable[Rendered]]
 
 
-class Ended(enum.Enum):
-    """Why a member's stream ended."""
-
-    HUB_STOPPED = "hub stopped"
-    LAGGING = "lagging"
-    # Writing failed (`Writer.write` raised: the socket closed, the credential ended).
-    FAILED = "failed"
-    # The member left (its operation completed, its socket closed).
-    LEFT = "left"
-
-
-class Writer(Protocol):
-    """Where a member's texts go."""
-
-    async def write(self, text: str) -> None: ...
-
-    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
-        """Called once, when the member's stream ends other than by leaving."""
-
-
-class Member:
-    """One subscriber of a cohort: its texts still to write, and where it stands. Writes from a
-    task of its own only while it has something to write: an idle member is this object."""
-
-    __slots__ = (
-        "_pending",
-        "_queue",
-        "_task",
-        "after",
-        "cohort",
-        "cursor",
-        "ended",
-        "lagging",
-        "queue_size",
-        "start",
-        "stopped",
-        "writer",
-    )
-
-    def __init__(
-        self, cohort: "Cohort", start: int, after: int | None, queue_size: int, writer: Writer
-    ) -> None:
-        self.cohort = cohort
-        # Live events above `start` come through the queue; the log has the rest.
-        self.start = start
-        # The subscriber's own cursor: it has every event up to it already (it may be ahead
-        # of this process's hub, which has not read the newest events yet).
-        self.after = after if after is not None and after < start else None
-        self.cursor = start if after is None else max(start, after)
-        self.queue_size = queue_size
-        self.writer = writer
-        self._queue: collections.deque[tuple[int, str]] | None = None
-        self._task: asyncio.Task[None] | None = None
-        # A write begun at once that has to wait (its rest, and its event's id).
-        self._pending: tuple[Coroutine[Any, Any, None], int] | None = None
-        self.lagging = False
-        self.stopped = False
-        self.ended: Ended | None = None
-        if self.after is not None:  # the replay first
-            self._write_soon()
-
-    def offer(self, event_id: int, text: str) -> None:
-        if event_id <= self.cursor or self.lagging or self.ended is not None:
-            return
-        if self._task is None and not self._queue:
-            self._write_now(event_id, text)
-            return
-        if self._queue is None:
-            self._queue = collections.deque()
-        if len(self._queue) >= self.queue_size:
-            self.lagging = True
-        else:
-            self._queue.append((event_id, text))
-        self._write_soon()
-
-    def stop(self) -> None:
-        self.stopped = True
-        self._write_soon()
-
-    def leave(self) -> None:
-        """Ends the member from outside (its operation completed, its socket closed): nothing
-        more is written, and the writer is not told."""
-        if self.ended is None:
-            self.ended = Ended.LEFT
-            self.cohort.leave(self)
-        task = self._task
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-        if self._pending is not None:  # a write its task never got to finish
-            self._pending[0].close()
-            self._pending = None
-
-    def _write_soon(self) -> None:
-        if self._task is None and self.ended is None:
-            self._task = asyncio.create_task(self._write(), name="kilas-cohort-member")
-
-    def _write_now(self, event_id: int, text: str) -> None:
-        """Writes in the caller's turn when the socket takes it at once (most writes): no task,
-        no wake-up. A write that has to wait is finished by the member's task."""
-        try:
-            rest = run_eagerly(self.writer.write(text))
-        except Exception as error:
-            self._end(Ended.FAILED, error)
-            return
-        if rest is None:
-            self.cursor = event_id
-        else:
-            self._pending = (rest, event_id)
-            self._task = asyncio.create_task(self._write())
-
-    async def _write(self) -> None:
-        """Finishes a write begun by `_write_now`, writes the replay after the member's own
-        cursor, then what the queue holds, in cursor order; ends the member when the hub
-        stopped or it overflowed."""
-        try:
-            if self._pending is not None:
-                (rest, event_id), self._pending = self._pending, None
-                await rest
-                self.cursor = event_id
-            if self.after is not None:
-                after, self.after = self.after, None
-                async for rendered in self.cohort.replay(after, self.start):
-                    for _, text in rendered:
-                        await self.writer.write(text)
-            while self._queue:
-                event_id, text = self._queue.popleft()
-                await self.writer.write(text)
-                self.cursor = event_id
-        except Exception as error:
-            self._task = None
-            self._end(Ended.FAILED, error)
-            return
-        self._task = None
-        if self.lagging:
-            self._end(Ended.LAGGING, None)
-        elif self.stopped:
-            self._end(Ended.HUB_STOPPED, None)
-
-    def _end(self, ended: Ended, error: Exception | None) -> None:
-        if self.ended is not None:
-            return
-        self.ended = ended
-        self.cohort.leave(self)
-        self.writer.end(ended, self.cursor, error)
-
-
-def run_eagerly(coro: Coroutine[Any, Any, None]) -> Coroutine[Any, Any, None] | None:
-    """Runs `coro` at once, in the caller's turn of the event loop, as Python 3.12's eager
-    tasks do: None when it completed without waiting (an exception it raised propagates);
-    otherwise a coroutine that finishes it, for a task to await."""
-    try:
-        waiting = coro.send(None)
-    except StopIteration:
-        return None
-    return _finish(coro, waiting)
-
-
-async def _finish(coro: Coroutine[Any, Any, None], waiting: Any) -> None:
-    """Drives `coro`, suspended on `waiting` (a future, or None for a bare yield), to its end,
-    passing it each result, exception or cancellation as a task would."""
-    try:
-        while True:
-            try:
-                if waiting is None:
-                    await asyncio.sleep(0)
-                else:
-                    # What a task does with the future its coroutine yields, before waiting on
-                    # it: a future still marked as awaited refuses to be awaited again.
-                    waiting._asyncio_future_blocking = False
-                    await waiting
-            except BaseException as error:  # the coroutine decides what its await raises
-                waiting = coro.throw(error)
-            else:
-                waiting = coro.send(None)
-    except StopIteration:
-        return
-    finally:
-        coro.close()
-
-
 @dataclass
 class _Read:
     """One read of the log for replays: the visible events with after < id <= end."""
@@ -298,7 +117,23 @@ class _Read:
         return self.done.result()[1] if self.done.done() else self.up_to
 
 
-class Cohort:
+class _Members:
+    """Members gathered in a cohort, which ends when the last leaves."""
+
+    members: set[Member]
+
+    def leave(self, member: Member) -> None:
+        if member not in self.members:
+            return
+        self.members.remove(member)
+        if not self.members:
+            self._dissolve()
+
+    def _dissolve(self) -> None:
+        raise NotImplementedError
+
+
+class Cohort(_Members):
     def __init__(self, cohorts: "Cohorts", key: Hashable, spec: Spec) -> None:
         self.cohorts = cohorts
         self.key = key
@@ -313,12 +148,8 @@ class Cohort:
         self.members.add(member)
         return member
 
-    def leave(self, member: Member) -> None:
-        if member not in self.members:
-            return
-        self.members.remove(member)
-        if not self.members:
-            self.cohorts._dissolve(self)
+    def _dissolve(self) -> None:
+        self.cohorts._dissolve(self)
 
     def close(self) -> None:
         self.cohorts.hub.unsubscribe(self.sub)
@@ -426,6 +257,61 @@ class Cohort:
             read.done.set_exception(error)
 
 
+class FeedCohort(_Members):
+    """Subscribers of one live feed (the dashboard, the leaderboard) whose selection, variables
+    and caller's policy class are equal: the feed's values are rendered once, by one execution
+    of the selection (`source`, run in a task of the cohort's own), and each text is written
+    to every member. A member that cannot keep up gets the newest value, as a lone subscriber
+    would; a member that joins gets the latest value at once."""
+
+    def __init__(
+        self, cohorts: "Cohorts", key: Hashable, source: Callable[[], AsyncIterator[str]]
+    ) -> None:
+        self.cohorts = cohorts
+        self.key = key
+        self.members: set[Member] = set()
+        self.latest: tuple[int, str] | None = None
+        # Outside of any socket's operation: the source runs the selection itself.
+        self._task = asyncio.create_task(
+            self._run(source), name="kilas-feed-cohort", context=Context()
+        )
+
+    def join(self, writer: Writer) -> Member:
+        member = Member(self, 0, None, 1, writer, latest_only=True)
+        self.members.add(member)
+        if self.latest is not None:
+            member.offer(*self.latest)
+        return member
+
+    def _dissolve(self) -> None:
+        self.cohorts._dissolve_feed(self)
+
+    async def replay(self, after: int, up_to: int) -> AsyncIterator[Rendered]:
+        raise AssertionError("a feed is not replayed")
+        yield []
+
+    def close(self) -> None:
+        self._task.cancel()
+
+    async def _run(self, source: Callable[[], AsyncIterator[str]]) -> None:
+        sequence = 0
+        try:
+            async for text in source():
+                sequence += 1
+                self.latest = (sequence, text)
+                for member in list(self.members):
+                    member.offer(sequence, text)
+        except Exception as error:
+            # Each member's operation is run again to end with it (guard/sockets.py).
+            self.cohorts._dissolve_feed(self)
+            for member in list(self.members):
+                member.fail(error)
+            return
+        self.cohorts._dissolve_feed(self)
+        for member in list(self.members):
+            member.stop()
+
+
 class Cohorts:
     """The cohorts of one process, by key."""
 
@@ -433,6 +319,7 @@ class Cohorts:
         self.hub = hub
         self.queue_size = hub.queue_size
         self._cohorts: dict[Hashable, Cohort] = {}
+        self._feeds: dict[Hashable, FeedCohort] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # Members that ever joined, and reads of the log for replays (measures for tests and
         # benchmarks).
@@ -464,6 +351,35 @@ class Cohorts:
     def keep(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def join_feed(
+        self, key: Hashable, source: Callable[[], AsyncIterator[str]], writer: Writer
+    ) -> Member:
+        """A member of the feed cohort under `key` (made, with `source` rendering the feed's
+        values, if there is none), writing to `writer` until it ends or leaves."""
+        cohort = self._feeds.get(key)
+        if cohort is None:
+            cohort = self._feeds[key] = FeedCohort(self, key, source)
+        self.joined += 1
+        return cohort.join(writer)
+
+    @property
+    def feed_cohorts(self) -> int:
+        return len(self._feeds)
+
+    def close(self) -> None:
+        """At shutdown: the feed cohorts stop, and their members' operations complete (event
+        cohorts end with the hub)."""
+        for cohort in list(self._feeds.values()):
+            self._dissolve_feed(cohort)
+            for member in list(cohort.members):
+                member.stop()
+
+    def _dissolve_feed(self, cohort: FeedCohort) -> None:
+        if self._feeds.get(cohort.key) is cohort:
+            del self._feeds[cohort.key]
+        if cohort._task is not asyncio.current_task():
+            cohort.close()
 
     def _dissolve(self, cohort: Cohort) -> None:
         if self._cohorts.get(cohort.key) is cohort:

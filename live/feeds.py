@@ -40,6 +40,8 @@ class CoalescedFeed(Generic[T]):
         # Computations so far (a measure for tests and benchmarks: one per change, however
         # many subscribe).
         self.computations = 0
+        # What the subscribers of the latest value share while they resolve it (`shared`).
+        self._shared: tuple[T, dict[str, Any]] | None = None
 
     def mark_dirty(self, *_: Any) -> None:
         if self._subscribers:
@@ -79,6 +81,13 @@ class CoalescedFeed(Generic[T]):
     async def _computed(self) -> T:
         self.computations += 1
         return await self._compute()
+
+    def shared(self, value: T) -> dict[str, Any]:
+        """A place that every subscriber resolving `value` shares (its loaders: one read of an
+        OPD or a region per value, not one per subscriber), made anew for each value."""
+        if self._shared is None or self._shared[0] is not value:
+            self._shared = (value, {})
+        return self._shared[1]
 
     async def stop(self) -> None:
         if self._task is not None:

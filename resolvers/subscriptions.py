@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncGenerator
 from datetime import timedelta
+from typing import Any
 
 import strawberry
 
@@ -12,6 +13,7 @@ from kilas.domain.lifecycle import EventType
 from kilas.live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
 from kilas.resolvers.context import Context, Info, use_event_loaders
 from kilas.resolvers.dashboard_scope import dashboard_scope
+from kilas.resolvers.feed_members import join_feed
 from kilas.resolvers.loaders import Loaders
 from kilas.schema import inputs
 from kilas.schema.complaints import ComplaintEvent
@@ -189,9 +191,12 @@ async def dashboard(
     info: Info, filter: inputs.DashboardFilter | None = None
 ) -> AsyncGenerator[Dashboard, None]:
     feed = info.context.feeds.dashboard(await dashboard_scope(info, filter))
+    await join_feed(info)
     async with feed.subscribe() as updates:
         while True:
-            yield Dashboard.from_data(await updates.get())
+            value = await updates.get()
+            _value_loaders(info, feed.shared(value))
+            yield Dashboard.from_data(value)
 
 
 @strawberry.subscription(
@@ -202,9 +207,22 @@ async def leaderboard_changes(
     info: Info, window: LeaderboardWindow = LeaderboardWindow.LAST_30_DAYS
 ) -> AsyncGenerator[list[LeaderboardEntry], None]:
     feed = info.context.feeds.leaderboard(timedelta(days=WINDOW_DAYS[window]))
+    await join_feed(info)
     async with feed.subscribe() as updates:
         while True:
-            yield [LeaderboardEntry.from_row(row) for row in await updates.get()]
+            rows = await updates.get()
+            _value_loaders(info, feed.shared(rows))
+            yield [LeaderboardEntry.from_row(row) for row in rows]
+
+
+def _value_loaders(info: Info, shared: dict[str, Any]) -> None:
+    """Each value of a feed is resolved through loaders of its own, shared by every subscriber
+    of that value: a connection-long cache would show the first value's OPD backlogs and
+    regions' open counts forever."""
+    loaders = shared.get("loaders")
+    if loaders is None:
+        loaders = shared["loaders"] = Loaders(info.context.pool, info.context.clock)
+    use_event_loaders(loaders)
 
 
 SUBSCRIPTIONS = [complaint_events, sla_alerts, dashboard, leaderboard_changes]

@@ -91,6 +91,7 @@ def env(pg_url: str, template_url: str) -> Iterator[Env]:
                         live_cohorts=cohorts,
                         rate_limit=0,
                         sla_sweep_interval=0,
+                        dashboard_interval=0.1,
                         max_connections_per_caller=1000,
                     )
                 )
@@ -111,12 +112,12 @@ def env(pg_url: str, template_url: str) -> Iterator[Env]:
         yield Env(runner, world, *servers, callers, str(max(0, last - REPLAYED)))
 
 
-async def stream(client: WsClient, op_id: str) -> list[dict[str, Any]]:
+async def stream(client: WsClient, op_id: str, quiet: float = QUIET) -> list[dict[str, Any]]:
     """The operation's messages until it completes or falls quiet."""
     found = []
     while True:
         try:
-            message = await client.message(op_id, QUIET)
+            message = await client.message(op_id, quiet)
         except TimeoutError:
             return found
         found.append(message)
@@ -205,3 +206,103 @@ def test_most_generated_subscriptions_ran_in_cohorts(env: Env) -> None:
     if env.examples == 0:
         pytest.skip("the differential examples did not run")
     assert env.in_cohorts == env.examples, f"{env.in_cohorts} of {env.examples} in cohorts"
+
+
+# A feed waits 4 times as long as its last computation took before the next (live/feeds.py).
+FEED_QUIET = 1.5
+# Live feeds (resolvers/feed_members.py): each selection with its variables, for every caller.
+FEEDS = [
+    (
+        "subscription { dashboard { generatedAt intakeToday breachesOpenNow "
+        "byStatus { status count } byRegion { regionCode count open region { name "
+        "openComplaints } } } }",
+        {},
+    ),
+    (
+        "subscription D($f: DashboardFilter) { dashboard(filter: $f) { intakeToday "
+        "byChannel { channel count } } }",
+        {"f": {"regionCode": "33.74"}},
+    ),
+    (
+        "subscription { leaderboardChanges(window: LAST_7_DAYS) { rank received backlog "
+        "opd { slug name openBacklog head { name title } socialAccounts { handle verified } } } }",
+        {},
+    ),
+    (
+        "subscription L($w: LeaderboardWindow) { board: leaderboardChanges(window: $w) { ...E } } "
+        "fragment E on LeaderboardEntry { rank backlog opd { shortName categories { code } } }",
+        {"w": "LAST_30_DAYS"},
+    ),
+]
+
+
+async def feed_messages(env: Env, query: str, variables: dict[str, Any]) -> dict[Any, list[Any]]:
+    """Every caller's messages of one feed subscription: once on the oracle, twice on the
+    cohort server, before and after two mutations."""
+    payload = {"query": query, "variables": variables}
+    runs = [("oracle", "a"), ("cohorts", "a"), ("cohorts", "b")]
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {}
+        for name in env.callers:
+            for server, op_id in runs:
+                url = getattr(env, server).ws_url
+                client = await stack.enter_async_context(WsClient.connect(url, env.callers[name]))
+                clients[name, server, op_id] = client
+        received: dict[Any, list[Any]] = {key: [] for key in clients}
+
+        async def drain() -> None:
+            found = await asyncio.gather(
+                *(stream(c, key[2], FEED_QUIET) for key, c in clients.items())
+            )
+            for key, messages in zip(clients, found, strict=True):
+                received[key].extend(messages)
+
+        # The second member of each cohort joins once the first has its value (it must get
+        # that value at once, as the oracle's subscriber did).
+        for late in (False, True):
+            for (_, _, op_id), client in clients.items():
+                if (op_id == "b") is late:
+                    message = {"id": op_id, "type": "subscribe", "payload": payload}
+                    await client.ws.send(json.dumps(message))
+            await drain()
+        submitted = await ops.submit(env.cohorts.http_url, regionCode="33.74")
+        await ops.act_ok(
+            env.cohorts.http_url, "assignComplaint", complaintId=submitted["complaint"]["id"]
+        )
+        await drain()
+    return received
+
+
+def test_feed_cohorts_deliver_what_each_subscriber_would_get_on_its_own(env: Env) -> None:
+    """Feeds coalesce (how many intermediate values a subscriber sees depends on timing), so
+    what is compared is the first value and the last, and every message's kind."""
+    cohorts = env.cohorts.app.state.kilas.cohorts
+    for query, variables in FEEDS:
+        joined = cohorts.joined
+        received = env.runner.run(feed_messages(env, query, variables))
+        delivered = 0
+        for name in env.callers:
+            oracle = [comparable(m) for m in received[name, "oracle", "a"]]
+            assert oracle, f"{name}: nothing from the oracle for {query}"
+            delivered += oracle[0][0] == "next"
+            for op_id in ("a", "b"):
+                found = [comparable(m) for m in received[name, "cohorts", op_id]]
+                assert (found[0], found[-1]) == (oracle[0], oracle[-1]), (
+                    f"{name}, operation {op_id}: the feed cohort's messages differ\n{query}\n"
+                    f"cohort: {received[name, 'cohorts', op_id]}\n"
+                    f"oracle: {received[name, 'oracle', 'a']}"
+                )
+                assert {m[0] for m in found} == {m[0] for m in oracle}
+        # The mutations moved every feed for someone: the last value is not the first.
+        assert any(
+            received[name, "oracle", "a"][0] != received[name, "oracle", "a"][-1]
+            for name in env.callers
+        ), f"no update of {query}"
+        if "openComplaints" in query:
+            # Each value is resolved afresh: a region's open count agrees with the dashboard's
+            # in the last value too, not only in the first.
+            last = received["public", "cohorts", "a"][-1]["payload"]["data"]["dashboard"]
+            assert all(r["open"] == r["region"]["openComplaints"] for r in last["byRegion"])
+        # Every subscriber the oracle served joined a cohort on the cohort server.
+        assert delivered > 0
+        assert cohorts.joined - joined == 2 * delivered, (cohorts.joined - joined, delivered)

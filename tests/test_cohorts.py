@@ -1,7 +1,8 @@
-"""Cohorts on their own terms: a member that overflows ends with the cursor to resume from while
-the others go on; a herd resuming from one cursor is served from one read of the log, each
-client getting every event after its cursor once, in order. (tests/test_cohort_differential.py
-shows that cohorts deliver what the per-subscriber path does.)"""
+"""Cohorts and their members on their own terms: a member that overflows ends with the cursor
+to resume from while the others go on; an idle member holds no task and writes at once when its
+socket takes it; a herd resuming from one cursor is served from one read of the log, each client
+getting every event after its cursor once, in order. (tests/test_cohort_differential.py shows
+that cohorts deliver what the per-subscriber path does.)"""
 
 import asyncio
 import contextlib
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kilas.live.cohorts import Ended, Member, run_eagerly
+from kilas.live.members import Ended, Member, run_eagerly
 from tests import ops
 from tests._live_helpers import cursors, receive, subscribe, wait_for_subscribers
 from tests.wire import WsClient, start_server
