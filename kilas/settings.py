@@ -102,8 +102,9 @@ class Settings:
     # Read queries answered by one SQL statement per root field (compiler/); off: strawberry's
     # field-by-field execution for everything, the oracle the compiled path is tested against.
     compiled_reads: bool = True
-    # Subscribers of an event stream who would receive the same bytes share one execution per
-    # event (live/cohorts.py); off: strawberry executes every subscriber's selection itself.
+    # Subscribers of an event stream or a live feed who would receive the same bytes share one
+    # execution per event or value (live/cohorts.py); off: strawberry executes every
+    # subscriber's selection itself.
     live_cohorts: bool = True
 
     @property
