@@ -57,9 +57,7 @@ def can_see_complaint(caller: Caller, row: Row) -> bool:
     if caller.role in SEES_ALL:
         return True
     if caller.role is Role.OPD_OFFICER:
-        return not row["confidential"] or (
-            caller.opd_id is not None and row["opd_id"] == caller.opd_id
-        )
+        return not row["confidential"] or _holds(caller, row)
     if caller.role is Role.PARTNER:
         return not row["confidential"] and in_partner_scope(caller, row)
     if caller.role is Role.PUBLIC:
@@ -84,16 +82,20 @@ def can_read_personal_data(caller: Caller, row: Row) -> bool:
     if caller.role is Role.OPERATOR:
         return True
     if caller.role is Role.OPD_OFFICER:
-        return row["opd_id"] == caller.opd_id and not row["anonymous"]
+        return _holds(caller, row) and not row["anonymous"]
     return False
 
 
 def can_see_tracking_number(caller: Caller, row: Row) -> bool:
     """The tracking number lets its holder confirm or reopen a complaint as the reporter, so the
     public and partners only see one they presented themselves (or just submitted)."""
-    return caller.role in SEES_ALL or (
-        caller.role is Role.OPD_OFFICER and row["opd_id"] == caller.opd_id
-    )
+    return caller.role in SEES_ALL or (caller.role is Role.OPD_OFFICER and _holds(caller, row))
+
+
+def _holds(caller: Caller, row: Row) -> bool:
+    """Whether the caller's OPD holds the complaint: never when either has none (a complaint
+    not yet disposed to a unit is held by no officer, as `NULL = NULL` is not true in SQL)."""
+    return caller.opd_id is not None and row["opd_id"] == caller.opd_id
 
 
 def is_submitter(caller: Caller, submitter: str | None) -> bool:
