@@ -7,8 +7,7 @@ import logging
 from typing import Any
 
 import redis.asyncio as redis
-from broadcaster import Event
-from broadcaster._backends.base import BroadcastBackend
+from broadcaster import BroadcastBackend, Event
 
 from kilas.live._resync import RESYNC
 

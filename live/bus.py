@@ -2,14 +2,21 @@
 truth, so a lost hint costs latency, never an event."""
 
 from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 from urllib.parse import urlparse
 
-from broadcaster import Broadcast
-from broadcaster._base import Subscriber
+from broadcaster import Broadcast, Event
 
 from kilas.db.pool import Connection
 
 CHANNEL = "kilas_events"
+
+
+class Subscriber(Protocol):
+    """What `Broadcast.subscribe` yields, as far as Kilas reads it (broadcaster's public API
+    does not name the class)."""
+
+    async def get(self) -> Event: ...
 
 
 def bus_kind(url: str) -> str:
