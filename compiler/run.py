@@ -4,7 +4,6 @@ from their compiled statements and lets strawberry execute only those the compil
 cover (logged, and counted in `FALLBACKS`). The data it returns holds each compiled root
 field's JSON text as PostgreSQL built it; `response_text` writes it out without decoding."""
 
-import asyncio
 import json
 import logging
 from collections import Counter
@@ -26,6 +25,7 @@ from kilas.compiler.plan import (
 from kilas.compiler.readback import ReadBackPlan, compile_read_back, splice
 from kilas.compiler.roots import node_type_of
 from kilas.compiler.sql import ERROR_KEY, Bind, ErrorTemplate
+from kilas.db.pool import fair_turn
 from kilas.schema.extensions import find_invalid_text
 
 log = logging.getLogger("kilas.compiler")
@@ -111,28 +111,6 @@ def _params(plan: OperationPlan, bind: Bind) -> list[list[Any]]:
         raise Refused(str(error)) from error
 
 
-# By (pool, event loop): asyncpg's pools take no weak references, and a semaphore belongs to the
-# loop it first waits in.
-_TURNS: dict[tuple[int, int], asyncio.Semaphore] = {}
-
-
-def _turn(pool: Any) -> asyncio.Semaphore:
-    """A first-come, first-served turn at the pool. asyncpg's pool queue lets a request that
-    arrives just as a connection comes back take it before one that has been waiting (the
-    waiter, woken, finds the queue empty again and waits at the back), so under load a few
-    requests wait many turns; asyncio's Semaphore queues newcomers behind its waiters."""
-    key = (id(pool), id(asyncio.get_running_loop()))
-    turn = _TURNS.get(key)
-    if turn is None:
-        if len(_TURNS) > 64:
-            _TURNS.clear()
-        # Two connections fewer than the pool holds: the live hub's polls, mutations and the
-        # other readers find one free, so compiled answers never queue in asyncpg's own
-        # (unfair) queue behind them.
-        turn = _TURNS[key] = asyncio.Semaphore(max(1, pool.get_max_size() - 2))
-    return turn
-
-
 async def _run(
     plan: OperationPlan, bind: Bind, pool: Any
 ) -> tuple[dict[str, Raw | Any], list[GraphQLError]]:
@@ -141,7 +119,7 @@ async def _run(
     params = _params(plan, bind)
     texts: dict[str, Raw | Any] = {}
     errors: list[GraphQLError] = []
-    async with _turn(pool), pool.acquire() as conn:
+    async with fair_turn(pool), pool.acquire() as conn:
         for root, values in zip(plan.compiled, params, strict=True):
             text = await conn.fetchval(root.sql, *values)
             texts[root.key] = _answer(root, text, errors)

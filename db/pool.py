@@ -1,3 +1,4 @@
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -62,3 +63,26 @@ async def connect(dsn: str) -> asyncpg.Connection:
 
 # What the SQL functions of db/ take: a plain connection or one borrowed from the pool.
 Connection = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
+
+
+# By (pool, event loop): asyncpg's pools take no weak references, and a semaphore belongs to the
+# loop it first waits in.
+_TURNS: dict[tuple[int, int], asyncio.Semaphore] = {}
+
+
+def fair_turn(pool: Any) -> asyncio.Semaphore:
+    """A first-come, first-served turn at the pool. asyncpg's pool queue lets a request that
+    arrives just as a connection comes back take it before one that has been waiting (the
+    waiter, woken, finds the queue empty again and waits at the back), so under load a few
+    requests wait many turns; asyncio's Semaphore queues newcomers behind its waiters. Taken
+    before `pool.acquire()` by the compiled read path, where many short requests compete."""
+    key = (id(pool), id(asyncio.get_running_loop()))
+    turn = _TURNS.get(key)
+    if turn is None:
+        if len(_TURNS) > 64:
+            _TURNS.clear()
+        # Two connections fewer than the pool holds: the live hub's polls, mutations and the
+        # other readers find one free, so compiled answers never queue in asyncpg's own
+        # (unfair) queue behind them.
+        turn = _TURNS[key] = asyncio.Semaphore(max(1, pool.get_max_size() - 2))
+    return turn
