@@ -9,7 +9,8 @@ from graphql.execution.values import get_argument_values
 
 from kilas.compiler.objects import Ctx, Row, Sel, connection, named_type
 from kilas.compiler.sql import Bind, Unsupported, item, json_list, literal
-from kilas.db.complaints import FILTER_ARGS, FILTER_SQL, ORDERINGS, filter_args
+from kilas.db.complaints import FILTER_NAMES, FILTER_SQL, ORDERINGS, filter_params
+from kilas.db.sql import renumbered
 from kilas.domain.errors import invalid
 from kilas.resolvers.queries import complaint_filter, page_size_of
 from kilas.schema import inputs
@@ -44,19 +45,19 @@ def _arg(ctx: Ctx, sel: Sel, name: str, convert: Callable[[Any], Any], cast: str
 def complaints(ctx: Ctx, sel: Sel) -> str:
     args = ctx.args(sel)
     st = ctx.st
-    if st.getters:
-        raise Unsupported("the filter's parameters must come first")
-
     key = ("filter", id(sel.node))
 
     def where_args(b: Bind) -> list[Any]:
         def build() -> list[Any]:
-            return filter_args(complaint_filter(args(b).get("filter"), b.caller))
+            found = filter_params(complaint_filter(args(b).get("filter"), b.caller))
+            return [found[name] for name in FILTER_NAMES]
 
         found: list[Any] = b.once(key, build)
         return found
 
-    st.getters.extend(item(where_args, index) for index in range(FILTER_ARGS))
+    start = len(st.getters) + 1
+    st.getters.extend(item(where_args, index) for index in range(len(FILTER_NAMES)))
+    where = renumbered(FILTER_SQL, {name: start + i for i, name in enumerate(FILTER_NAMES)})
     # The ordering decides the statement's shape: it is part of the plan's key (plan.py).
     order = get_argument_values(sel.definition, sel.node, ctx.variables).get("orderBy")
     if not isinstance(order, ComplaintOrder):
@@ -77,7 +78,7 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
     after = f"({value} IS NULL OR ({column}, id) {comparison} ({value}, {last_id}))"
     page = f"""(SELECT c.*, row_number() OVER (ORDER BY c.{column} {direction}, c.id {direction})
                AS n FROM (SELECT * FROM complaints
-                          WHERE {FILTER_SQL} AND {after}
+                          WHERE {where} AND {after}
                           ORDER BY {column} {direction}, id {direction}
                           LIMIT {limit} + 1) c)"""
     prefix = literal(f'["{order.value}", "')
@@ -94,7 +95,7 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
             f"kilas_b64url({prefix} || kilas_utc_iso({p}.{column}) || '\", ' || {p}.id || ']')"
         ),
         node_type="Complaint",
-        total=f"(SELECT count(*) FROM complaints WHERE {FILTER_SQL})",
+        total=f"(SELECT count(*) FROM complaints WHERE {where})",
     )
     return _paged(page, built)
 

@@ -11,7 +11,8 @@ from graphql.execution.values import VariableValues
 
 from kilas.auth.caller import Caller, Role
 from kilas.auth.policy import SEES_ALL, visibility
-from kilas.db.complaints import visible_sql
+from kilas.db.complaints import VISIBILITY_NAMES, visible_sql
+from kilas.db.sql import renumbered
 from kilas.domain.errors import DomainError
 
 
@@ -115,9 +116,11 @@ class Statement:
                 found: list[Any] = b.once("visibility", lambda: visibility(b.caller).args())
                 return found
 
-            self.getters.extend(item(args, index) for index in range(5))
+            self.getters.extend(item(args, index) for index in range(len(VISIBILITY_NAMES)))
             self._shared["visibility"] = str(start)
-        return visible_sql(int(self._shared["visibility"]), alias, holder)
+        start = int(self._shared["visibility"])
+        numbers = {name: start + index for index, name in enumerate(VISIBILITY_NAMES)}
+        return renumbered(visible_sql(alias, holder), numbers)
 
 
 def item(getter: Callable[[Bind], list[Any]], index: int) -> Getter:

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from kilas.db.pool import Connection
+from kilas.db.sql import numbered
 
 COMPLAINT_COLUMNS = """
     id, tracking_number, channel, external_ref, reporter_name, reporter_contact, reporter_handle,
@@ -52,7 +53,12 @@ class Visibility:
     opd_id: int | None = None
     region_code: str | None = None
 
+    def params(self) -> dict[str, Any]:
+        """The named parameters of `visible_sql`."""
+        return dict(zip(VISIBILITY_NAMES, self.args(), strict=True))
+
     def args(self) -> list[Any]:
+        """The same values in the order of VISIBILITY_NAMES."""
         return [
             self.non_confidential,
             self.confidential,
@@ -62,23 +68,30 @@ class Visibility:
         ]
 
 
+VISIBILITY_NAMES = (
+    "vis_non_confidential",
+    "vis_confidential",
+    "vis_confidential_opd",
+    "vis_opd",
+    "vis_region",
+)
 # Staff who see every complaint, and the event hub, which judges each subscriber itself.
 EVERYTHING = Visibility(non_confidential=True, confidential=True)
-VISIBILITY_ARGS = len(EVERYTHING.args())
 
 
-def visible_sql(n: int, alias: str = "c", holder: str | None = None) -> str:
-    """Whether complaint `alias` is visible; ${n}..${n+4} are `Visibility.args()`. Who holds
-    it and where (`opd_id`, `region_code`) are read from `holder` if given: for an event, where
-    the complaint stood after that event, so that what a caller sees of the log never depends on
-    when it reads it. A NULL holder matches no scope (NULL is not true)."""
+def visible_sql(alias: str = "c", holder: str | None = None) -> str:
+    """Whether complaint `alias` is visible, with the named parameters of `Visibility.params()`
+    (db/sql.py). Who holds it and where (`opd_id`, `region_code`) are read from `holder` if
+    given: for an event, where the complaint stood after that event, so that what a caller sees
+    of the log never depends on when it reads it. A NULL holder matches no scope (NULL is not
+    true)."""
     at = holder or alias
     return f"""(
         (CASE WHEN {alias}.confidential
-              THEN ${n + 1}::bool OR {at}.opd_id = ${n + 2}::bigint
-              ELSE ${n}::bool END)
-        AND (${n + 3}::bigint IS NULL OR {at}.opd_id = ${n + 3})
-        AND (${n + 4}::text IS NULL OR {at}.region_code = ${n + 4})
+              THEN %(vis_confidential)s::bool OR {at}.opd_id = %(vis_confidential_opd)s::bigint
+              ELSE %(vis_non_confidential)s::bool END)
+        AND (%(vis_opd)s::bigint IS NULL OR {at}.opd_id = %(vis_opd)s)
+        AND (%(vis_region)s::text IS NULL OR {at}.region_code = %(vis_region)s)
     )"""
 
 
@@ -201,38 +214,40 @@ def _like_pattern(text: str) -> str:
 
 
 FILTER_SQL = f"""
-    ($1::text[] IS NULL OR status = any($1))
-    AND ($2::bigint IS NULL OR opd_id = $2)
-    AND ($3::text IS NULL OR region_code = $3)
-    AND ($4::text IS NULL OR category_code = $4)
-    AND ($5::text[] IS NULL OR channel = any($5))
-    AND ($6::timestamptz IS NULL OR created_at >= $6)
-    AND ($7::timestamptz IS NULL OR created_at < $7)
-    AND ($8::text IS NULL
-         OR search @@ websearch_to_tsquery('indonesian', $8)
-         OR text ILIKE $9)
-    AND ($10::bigint IS NULL OR work_item_id = $10)
-    AND {visible_sql(11, "complaints")}
+    (%(statuses)s::text[] IS NULL OR status = any(%(statuses)s))
+    AND (%(opd_id)s::bigint IS NULL OR opd_id = %(opd_id)s)
+    AND (%(region_code)s::text IS NULL OR region_code = %(region_code)s)
+    AND (%(category_code)s::text IS NULL OR category_code = %(category_code)s)
+    AND (%(channels)s::text[] IS NULL OR channel = any(%(channels)s))
+    AND (%(created_from)s::timestamptz IS NULL OR created_at >= %(created_from)s)
+    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s)
+    AND (%(search)s::text IS NULL
+         OR search @@ websearch_to_tsquery('indonesian', %(search)s)
+         OR text ILIKE %(search_like)s)
+    AND (%(work_item_id)s::bigint IS NULL OR work_item_id = %(work_item_id)s)
+    AND {visible_sql("complaints")}
 """
-# How many arguments FILTER_SQL takes: a query that adds its own numbers them after these.
-FILTER_ARGS = 10 + VISIBILITY_ARGS
 
 
-def filter_args(f: ComplaintFilter) -> list[Any]:
-    """The arguments $1..$FILTER_ARGS of FILTER_SQL."""
-    return [
-        f.statuses,
-        f.opd_id,
-        f.region_code,
-        f.category_code,
-        f.channels,
-        f.created_from,
-        f.created_before,
-        f.search,
-        _like_pattern(f.search) if f.search is not None else None,
-        f.work_item_id,
-        *f.visibility.args(),
-    ]
+def filter_params(f: ComplaintFilter) -> dict[str, Any]:
+    """The named parameters of FILTER_SQL (db/sql.py)."""
+    return {
+        "statuses": f.statuses,
+        "opd_id": f.opd_id,
+        "region_code": f.region_code,
+        "category_code": f.category_code,
+        "channels": f.channels,
+        "created_from": f.created_from,
+        "created_before": f.created_before,
+        "search": f.search,
+        "search_like": _like_pattern(f.search) if f.search is not None else None,
+        "work_item_id": f.work_item_id,
+        **f.visibility.params(),
+    }
+
+
+# The names of FILTER_SQL's parameters, in the order `filter_params` gives them.
+FILTER_NAMES = tuple(filter_params(ComplaintFilter(visibility=Visibility())))
 
 
 async def list_complaints(
@@ -246,30 +261,28 @@ async def list_complaints(
     """One keyset page: rows strictly after the cursor (sort value, id), in `order`."""
     column, direction = ORDERINGS[order]
     comparison = "<" if direction == "DESC" else ">"
-    value, key, limit_n = FILTER_ARGS + 1, FILTER_ARGS + 2, FILTER_ARGS + 3
-    return list(
-        await conn.fetch(
-            f"""
-            SELECT {COMPLAINT_COLUMNS} FROM complaints
-            WHERE {FILTER_SQL}
-              AND (${value}::timestamptz IS NULL
-                   OR ({column}, id) {comparison} (${value}, ${key}))
-            ORDER BY {column} {direction}, id {direction}
-            LIMIT ${limit_n}
-            """,
-            *filter_args(f),
-            after[0] if after else None,
-            after[1] if after else None,
-            limit,
-        )
+    sql, args = numbered(
+        f"""
+        SELECT {COMPLAINT_COLUMNS} FROM complaints
+        WHERE {FILTER_SQL}
+          AND (%(after_value)s::timestamptz IS NULL
+               OR ({column}, id) {comparison} (%(after_value)s, %(after_id)s))
+        ORDER BY {column} {direction}, id {direction}
+        LIMIT %(limit)s
+        """,
+        {
+            **filter_params(f),
+            "after_value": after[0] if after else None,
+            "after_id": after[1] if after else None,
+            "limit": limit,
+        },
     )
+    return list(await conn.fetch(sql, *args))
 
 
 async def count_complaints(conn: Connection, f: ComplaintFilter) -> int:
-    value = await conn.fetchval(
-        f"SELECT count(*) FROM complaints WHERE {FILTER_SQL}", *filter_args(f)
-    )
-    return int(value)
+    sql, args = numbered(f"SELECT count(*) FROM complaints WHERE {FILTER_SQL}", filter_params(f))
+    return int(await conn.fetchval(sql, *args))
 
 
 async def open_backlog_by_opd_ids(conn: Connection, opd_ids: list[int]) -> list[asyncpg.Record]:

@@ -7,6 +7,7 @@ import asyncpg
 
 from kilas.db.complaints import EVERYTHING, Visibility, visible_sql
 from kilas.db.pool import Connection
+from kilas.db.sql import numbered
 
 # Every writer of complaint_events takes this transaction-level lock right before its insert and
 # holds it to commit, so event ids are handed out in commit order (see the table's comment).
@@ -82,19 +83,16 @@ async def events_after(
                 limit,
             )
         )
-    return list(
-        await conn.fetch(
-            f"""
-            SELECT {EVENT_COLUMNS_OF_E}
-            FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
-            WHERE e.id > $1 AND {visible_sql(3, "c", "e")}
-            ORDER BY e.id LIMIT $2
-            """,
-            after,
-            limit,
-            *visibility.args(),
-        )
+    sql, args = numbered(
+        f"""
+        SELECT {EVENT_COLUMNS_OF_E}
+        FROM complaint_events e JOIN complaints c ON c.id = e.complaint_id
+        WHERE e.id > %(after)s AND {visible_sql("c", "e")}
+        ORDER BY e.id LIMIT %(limit)s
+        """,
+        {"after": after, "limit": limit, **visibility.params()},
     )
+    return list(await conn.fetch(sql, *args))
 
 
 async def matching_events_between(

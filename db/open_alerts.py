@@ -5,6 +5,7 @@ import asyncpg
 from kilas.db.complaints import Visibility, visible_sql
 from kilas.db.events import EVENT_COLUMNS_OF_E
 from kilas.db.pool import Connection
+from kilas.db.sql import numbered
 
 # An alert is open while what it says is still true of the complaint's current assignment (a
 # re-disposition starts fresh clocks): the complaint is held, the clock it names is unmet (and,
@@ -28,11 +29,11 @@ _OPEN_ALERTS = """
               AND (e.type = 'SLA_BREACHED' OR c.response_breached_at IS NULL)
           ELSE e.type = 'SLA_BREACHED' OR c.resolution_breached_at IS NULL
       END
-      AND ($2::bigint IS NULL OR c.opd_id = $2)
-      AND ($3::text IS NULL OR c.region_code = $3)
+      AND (%(opd_id)s::bigint IS NULL OR c.opd_id = %(opd_id)s)
+      AND (%(region_code)s::text IS NULL OR c.region_code = %(region_code)s)
       AND {visible}
     ORDER BY e.occurred_at DESC, e.id DESC
-    LIMIT $1
+    LIMIT %(limit)s
 """
 
 
@@ -45,5 +46,8 @@ async def open_alerts(
     limit: int,
 ) -> list[asyncpg.Record]:
     """The open SLA alerts the caller may see, newest first by the moment each describes."""
-    sql = _OPEN_ALERTS.format(columns=EVENT_COLUMNS_OF_E, visible=visible_sql(4, "c", "e"))
-    return list(await conn.fetch(sql, limit, opd_id, region_code, *visibility.args()))
+    sql, args = numbered(
+        _OPEN_ALERTS.format(columns=EVENT_COLUMNS_OF_E, visible=visible_sql("c", "e")),
+        {"limit": limit, "opd_id": opd_id, "region_code": region_code, **visibility.params()},
+    )
+    return list(await conn.fetch(sql, *args))

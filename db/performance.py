@@ -15,8 +15,9 @@ from datetime import datetime
 
 import asyncpg
 
-from kilas.db.complaints import FILTER_SQL, ComplaintFilter, filter_args
+from kilas.db.complaints import FILTER_SQL, ComplaintFilter, filter_params
 from kilas.db.pool import Connection
+from kilas.db.sql import numbered
 
 # `response_hours` and `resolution_hours` are stored with the row (migration 0009); each
 # percentile_cont takes one array of fractions, so that each distribution is sorted once.
@@ -228,5 +229,6 @@ async def stream_complaints(
         LEFT JOIN opds o ON o.id = c.opd_id
         ORDER BY c.created_at, c.id
     """
-    async for row in conn.cursor(query, *filter_args(f), prefetch=prefetch):
+    sql, args = numbered(query, filter_params(f))
+    async for row in conn.cursor(sql, *args, prefetch=prefetch):
         yield row
