@@ -37,7 +37,6 @@ from kilas.domain.clock import Clock, SystemClock
 from kilas.guard.body import BodySizeLimit
 from kilas.guard.ratelimit import RateLimit, open_rate_limiter
 from kilas.guard.sockets import RawSocketSend, SocketGuard
-from kilas.guard.validation import QueryLimits
 from kilas.guard.view import GuardedGraphQL
 from kilas.live.bus import EventBus
 from kilas.live.cohorts import Cohorts
@@ -226,14 +225,7 @@ def create_app(
 ) -> Starlette:
     settings.check()
     clock = clock or SystemClock()
-    limits = QueryLimits(
-        settings.max_query_depth,
-        settings.max_aliases,
-        settings.max_tokens,
-        settings.max_query_cost,
-        settings.default_page_size,
-        settings.max_page_size,
-    )
+    limits = settings.query_limits
     rate_limiter = open_rate_limiter(
         settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst
     )

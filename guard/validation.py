@@ -31,14 +31,17 @@ INTROSPECTION_DISABLED = "INTROSPECTION_DISABLED"
 
 @dataclass(frozen=True)
 class QueryLimits:
-    depth: int = 12
-    aliases: int = 30
-    tokens: int = 2000
+    """The limits a schema is built with: the settings' (`Settings.query_limits`), declared and
+    defaulted there only."""
+
+    depth: int
+    aliases: int
+    tokens: int
     # Objects a query may ask for (guard/cost.py), and the page size a connection without
     # `first` returns.
-    cost: int = 50_000
-    default_page_size: int = 20
-    max_page_size: int = 100
+    cost: int
+    default_page_size: int
+    max_page_size: int
 
     def rules(self) -> list[type[ASTValidationRule]]:
         # Made once per schema: the validation cache is keyed by the rule classes.

@@ -116,10 +116,12 @@ class EventHub:
         pool: asyncpg.Pool,
         bus: EventBus,
         *,
-        queue_size: int = 1000,
+        queue_size: int,
+        poll_interval: float,
         batch_size: int = 500,
-        poll_interval: float = 2.0,
     ) -> None:
+        # `queue_size` and `poll_interval` are settings (KILAS_SUBSCRIBER_QUEUE_SIZE,
+        # KILAS_EVENT_POLL_INTERVAL), defaulted there only.
         self.pool = pool
         self.bus = bus
         self.queue_size = queue_size

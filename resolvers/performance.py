@@ -18,9 +18,6 @@ from kilas.schema.performance import (
     period,
 )
 
-# Used until the settings carry `leaderboard_min_sample`.
-DEFAULT_MIN_SAMPLE = 10
-
 From = Annotated[
     datetime,
     strawberry.argument(
@@ -86,7 +83,7 @@ async def leaderboard(
 ) -> list[LeaderboardEntry]:
     start, end = period(from_, to)
     if min_sample is None:
-        min_sample = getattr(info.context.settings, "leaderboard_min_sample", DEFAULT_MIN_SAMPLE)
+        min_sample = info.context.settings.leaderboard_min_sample
     elif min_sample < 1:
         raise invalid("minSample", "minSample must be at least 1")
     async with info.context.pool.acquire() as conn:

@@ -120,12 +120,16 @@ def build_schema(
     *,
     production: bool = False,
     introspection: bool = True,
-    limits: QueryLimits = QueryLimits(),
+    limits: QueryLimits | None = None,
 ) -> Schema:
     # The compiler reads the types this package defines: imported once they are.
     from kilas.compiler import CompiledReads, answer_directly
     from kilas.compiler.cohort import run_as_member
 
+    if limits is None:  # the settings' defaults
+        from kilas.settings import Settings
+
+        limits = Settings().query_limits
     rules = limits.rules() if introspection else [*limits.rules(), NoIntrospection]
     if production:
         rules.append(HideSuggestions)

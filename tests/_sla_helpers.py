@@ -16,6 +16,7 @@ from kilas.domain.sla import SlaRules
 from kilas.live.bus import EventBus
 from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
+from kilas.settings import Settings
 
 WIB = timezone(timedelta(hours=7), "WIB")
 # A Monday morning in Semarang, well after the 1x24 policy took effect (2019).
@@ -41,7 +42,7 @@ async def running_sweeper(
         bus = EventBus("memory://", database_url)
         await bus.connect()
         stack.push_async_callback(bus.disconnect)
-        hub = EventHub(pool, bus, poll_interval=30)
+        hub = EventHub(pool, bus, queue_size=Settings().subscriber_queue_size, poll_interval=30)
         await hub.start()
         stack.push_async_callback(hub.stop)
         yield SlaSweeper(pool, bus, hub, clock, rules or SlaRules(), interval=0)
