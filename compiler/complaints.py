@@ -20,10 +20,10 @@ from kilas.compiler.objects import (
     point,
 )
 from kilas.compiler.sql import Bind, json_object, literal
+from kilas.db.events import MAX_TIMELINE_PAGE
 from kilas.domain import lifecycle, sla
 from kilas.domain.errors import invalid
 from kilas.resolvers.permissions import personal_data_forbidden, tracking_number_forbidden
-from kilas.schema.complaints import MAX_TIMELINE_PAGE
 from kilas.schema.ids import decode_event_cursor
 
 

@@ -141,18 +141,30 @@ async def events_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record
     )
 
 
-async def events_of_complaint(
-    conn: Connection, complaint_id: int, *, after: int, limit: int
-) -> list[asyncpg.Record]:
+# The most events one page of a complaint's timeline holds (the API's `timeline(first:)`).
+MAX_TIMELINE_PAGE = 200
+
+
+async def event_pages(conn: Connection, pages: list[tuple[int, int, int]]) -> list[asyncpg.Record]:
+    """Pages of complaints' histories in one statement: for each (complaint id, after, limit),
+    its events with id > after, oldest first, at most `limit`; each row with `page`, the
+    1-based position of its page in `pages`."""
     return list(
         await conn.fetch(
             f"""
-            SELECT {EVENT_COLUMNS} FROM complaint_events
-            WHERE complaint_id = $1 AND id > $2 ORDER BY id LIMIT $3
+            SELECT k.page, {EVENT_COLUMNS_OF_E}
+            FROM unnest($1::bigint[], $2::bigint[], $3::int[])
+                 WITH ORDINALITY AS k(complaint_id, after_id, size, page)
+            CROSS JOIN LATERAL (
+                SELECT * FROM complaint_events
+                WHERE complaint_id = k.complaint_id AND id > k.after_id
+                ORDER BY id LIMIT k.size
+            ) e
+            ORDER BY k.page, e.id
             """,
-            complaint_id,
-            after,
-            limit,
+            [complaint_id for complaint_id, _, _ in pages],
+            [after for _, after, _ in pages],
+            [limit for _, _, limit in pages],
         )
     )
 

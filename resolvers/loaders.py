@@ -65,6 +65,8 @@ class Loaders:
         self.open_count_by_region_code = self._count(
             complaints_db.open_count_by_region_codes, "region_code", "open"
         )
+        # (complaint id, after, limit): one page of a complaint's timeline.
+        self.timeline_page = self._pages(events_db.event_pages)
 
     async def _fetch(self, fetch: Fetch, keys: Sequence[Any]) -> list[asyncpg.Record]:
         async with self._pool.acquire() as conn:
@@ -83,6 +85,18 @@ class Loaders:
             for row in await self._fetch(fetch, keys):
                 groups[row[key]].append(row)
             return [groups.get(k, []) for k in keys]
+
+        return DataLoader(load_fn=load)
+
+    def _pages(self, fetch: Fetch) -> DataLoader[Any, list[asyncpg.Record]]:
+        """Rows by the position of their key among the keys (`page`, 1-based), for loaders whose
+        keys are not a column."""
+
+        async def load(keys: list[Any]) -> list[list[asyncpg.Record]]:
+            groups: dict[int, list[asyncpg.Record]] = defaultdict(list)
+            for row in await self._fetch(fetch, keys):
+                groups[row["page"]].append(row)
+            return [groups.get(page, []) for page in range(1, len(keys) + 1)]
 
         return DataLoader(load_fn=load)
 

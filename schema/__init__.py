@@ -11,6 +11,7 @@ from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from kilas.db.events import MAX_TIMELINE_PAGE
 from kilas.guard.cost import QueryCost
 from kilas.guard.errors import ErrorCodes, MaskUnexpected, faults
 from kilas.guard.validation import (
@@ -30,7 +31,7 @@ from kilas.resolvers import (
     queries,
     subscriptions,
 )
-from kilas.schema.complaints import MAX_TIMELINE_PAGE, Complaint, ComplaintEvent
+from kilas.schema.complaints import Complaint, ComplaintEvent
 from kilas.schema.decimals import SCALARS
 from kilas.schema.extensions import RejectInvalidText
 from kilas.schema.programmes import Programme, WorkItem

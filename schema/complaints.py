@@ -7,10 +7,10 @@ import strawberry
 
 from kilas.auth.caller import STAFF
 from kilas.auth.policy import can_see_complaint, can_see_tracking_number
-from kilas.db import events as events_db
 from kilas.domain import lifecycle, sla
+from kilas.resolvers import complaint_fields
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import read_personal_data, tracking_number_forbidden
+from kilas.resolvers.permissions import tracking_number_forbidden
 from kilas.schema.enums import (
     Channel,
     ComplaintEventType,
@@ -20,14 +20,12 @@ from kilas.schema.enums import (
     SlaClock,
     SlaState,
 )
-from kilas.schema.ids import decode_event_cursor, to_global_id, wib
+from kilas.schema.ids import to_global_id, wib
 from kilas.schema.node import GeoPoint, Node, PageInfo, required
 from kilas.schema.reference import Category, Opd, Region, SlaPolicy
 
 if TYPE_CHECKING:
     from kilas.schema.programmes import WorkItem
-
-MAX_TIMELINE_PAGE = 200
 
 
 @strawberry.type(description="Who reported the complaint (personal data).")
@@ -165,11 +163,7 @@ class Complaint(Node):
         "only, and every read is logged."
     )
     async def external_ref(self, info: Info) -> str | None:
-        value: str | None = self.row["external_ref"]
-        if value is None:
-            return None
-        await read_personal_data(info, self.row, "externalRef")
-        return value
+        return await complaint_fields.external_ref(info, self.row)
 
     @strawberry.field(
         description="Who reported the complaint. Personal data: operators always; the OPD "
@@ -177,15 +171,11 @@ class Complaint(Node):
         "Every read is written to the access log."
     )
     async def reporter(self, info: Info) -> Reporter | None:
-        row = self.row
-        if not (row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]):
+        found = await complaint_fields.reporter(info, self.row)
+        if found is None:
             return None
-        await read_personal_data(info, row, "reporter")
-        return Reporter(
-            name=row["reporter_name"],
-            contact=row["reporter_contact"],
-            handle=row["reporter_handle"],
-        )
+        name, contact, handle = found
+        return Reporter(name=name, contact=contact, handle=handle)
 
     @strawberry.field
     async def category(self, info: Info) -> Category | None:
@@ -245,15 +235,7 @@ class Complaint(Node):
     async def timeline(
         self, info: Info, first: int = 50, after: str | None = None
     ) -> "ComplaintEventConnection":
-        if not 1 <= first <= MAX_TIMELINE_PAGE:
-            from kilas.domain.errors import invalid
-
-            raise invalid("first", f"first must be between 1 and {MAX_TIMELINE_PAGE}")
-        start = decode_event_cursor(after) if after is not None else 0
-        async with info.context.pool.acquire() as conn:
-            rows = await events_db.events_of_complaint(
-                conn, self.db_id, after=start, limit=first + 1
-            )
+        rows = await complaint_fields.timeline_page(info, self.db_id, first, after)
         return ComplaintEventConnection.from_rows(
             rows, first, complaint_presented=self.tracking_presented
         )
