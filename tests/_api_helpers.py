@@ -7,7 +7,7 @@ import asyncpg
 
 from kilas.schema.ids import to_global_id
 from tests import ops
-from tests.wire import gql, gql_data
+from tests.wire import gql, gql_data, token
 
 # Every table a mutation may write, with the order that makes a dump comparable.
 TABLES = {
@@ -23,6 +23,18 @@ TABLES = {
     "sla_policy_category_hours": "policy_id, t.category_code",
     "api_keys": "id",
     "personal_data_access": "id",
+}
+
+# Each role as a test caller; OPD officers of the complaint's OPD (dpubmck, the OPD of the
+# JALAN category) and of another (dinkes). None is the public role (no token).
+ROLES: dict[str, str | None] = {
+    "PUBLIC": None,
+    "PARTNER": token("PARTNER"),
+    "OPD_OFFICER_OWN": token("OPD_OFFICER", opd="dpubmck"),
+    "OPD_OFFICER_OTHER": token("OPD_OFFICER", opd="dinkes"),
+    "OPERATOR": token("OPERATOR"),
+    "SUPERVISOR": token("SUPERVISOR"),
+    "ADMIN": token("ADMIN"),
 }
 
 
@@ -48,6 +60,11 @@ async def dump(pool: asyncpg.Pool) -> dict[str, Any]:
                 f"FROM {table} t"
             )
     return snapshot
+
+
+def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Tables whose rows changed: (rows before, rows after)."""
+    return {t: (len(before[t]), len(after[t])) for t in before if before[t] != after[t]}
 
 
 OPD_BY_SLUG = "query Opd($slug: String!) { opd(slug: $slug) { id shortName } }"

@@ -32,6 +32,18 @@ def kilas_env(**variables: str) -> dict[str, str]:
     return env | variables
 
 
+def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`kilas ARGS` in `cwd` (which has no .env), with only these KILAS_* variables."""
+    return subprocess.run(
+        [*kilas_command(), *args],
+        env=kilas_env(**env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def postmaster_pid(data_dir: Path) -> int | None:
     """The pid of the embedded server of a Kilas data directory, if its pid file is there."""
     try:

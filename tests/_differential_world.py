@@ -32,6 +32,7 @@ from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.schema.ids import to_global_id, wib
 from kilas.settings import Settings
+from tests._database import template_clone
 from tests._differential import GeneratedQuery
 from tests._differential_compare import Outcome, differences, explain
 from tests._differential_seed import EdgeCases
@@ -332,8 +333,6 @@ def module_world(
 ) -> Iterator[tuple[asyncio.Runner, contextlib.AsyncExitStack, World, str]]:
     """For a module's tests: an event loop, a stack of what to close with it, and the world in a
     fresh clone of the migrated template (dropped when the block ends), with the clone's URL."""
-    from tests.conftest import template_clone
-
     runner = asyncio.Runner()
     stack = contextlib.AsyncExitStack()
     try:

@@ -123,6 +123,16 @@ async def receive(client: WsClient, op_id: str, count: int, timeout: float = 10)
     return events
 
 
+def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """The GraphQL errors a subscription message carries (`error`, or `next` with errors)."""
+    if message["type"] == "error":
+        errors: list[dict[str, Any]] = message["payload"]
+        return errors
+    assert message["type"] == "next", message
+    assert message["payload"].get("data") is None, message
+    return list(message["payload"]["errors"])
+
+
 def cursors(events: list[dict[str, Any]]) -> list[int]:
     return [int(e["cursor"]) for e in events]
 

@@ -3,25 +3,19 @@ KILAS_TEST_DATABASE_URL. The schema is migrated once into a template database, a
 gets a fresh clone of it (CREATE DATABASE … TEMPLATE is fast)."""
 
 import asyncio
-import contextlib
 import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from kilas.db.migrate import migrate
 from kilas.db.pool import connect, create_pool
+from tests._database import admin_execute, template_clone, with_database
 from tests.wire import RunningServer, start_server
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
@@ -44,20 +38,12 @@ def pg_url() -> Iterator[str]:
             server.stop()
 
 
-async def _admin(pg_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(pg_url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def template_url(pg_url: str) -> Iterator[str]:
     name = f"kilas_tpl_{secrets.token_hex(4)}"
 
     async def create() -> None:
-        await _admin(pg_url, f"CREATE DATABASE {name}")
+        await admin_execute(pg_url, f"CREATE DATABASE {name}")
         conn = await connect(with_database(pg_url, name))
         try:
             await migrate(conn)
@@ -68,30 +54,18 @@ def template_url(pg_url: str) -> Iterator[str]:
     try:
         yield with_database(pg_url, name)
     finally:
-        asyncio.run(_admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(admin_execute(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 @pytest.fixture
 async def empty_database_url(pg_url: str) -> AsyncIterator[str]:
     """A database with nothing in it, not even migrations."""
     name = f"kilas_empty_{secrets.token_hex(4)}"
-    await _admin(pg_url, f"CREATE DATABASE {name}")
+    await admin_execute(pg_url, f"CREATE DATABASE {name}")
     try:
         yield with_database(pg_url, name)
     finally:
-        await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@contextlib.asynccontextmanager
-async def template_clone(pg_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh clone of the migrated template, dropped afterwards."""
-    name = f"kilas_t_{secrets.token_hex(4)}"
-    template = urlsplit(template_url).path.lstrip("/")
-    await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}")
-    try:
-        yield with_database(pg_url, name)
-    finally:
-        await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin_execute(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture
@@ -121,3 +95,19 @@ async def server(database_url: str) -> AsyncIterator[RunningServer]:
     """Kilas served by uvicorn on a free port, with the in-memory bus."""
     async with start_server(database_url) as running:
         yield running
+
+
+# A test needs PostgreSQL or a server when one of these is in its fixture closure, which holds
+# every fixture it uses directly or through another. Every fixture that reaches PostgreSQL starts
+# from pg_url: template_url, database_url, empty_database_url, pool, conn, server, and the
+# modules' own (the differential worlds, their servers). data_root (tests/test_cli.py) is where
+# a `kilas` process starts an embedded server of its own.
+WIRE_FIXTURES = frozenset({"pg_url", "data_root"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `wire` what needs a database or a server, so that `pytest -m "not wire"` runs the
+    logic alone, in seconds, and never starts PostgreSQL."""
+    for item in items:
+        if WIRE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.wire)

@@ -6,8 +6,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests._api_helpers import complaint_in
-from tests.test_access_roles import ROLES
+from tests._api_helpers import ROLES, complaint_in
 from tests.wire import RunningServer, gql, token
 
 FIELDS = {"reporter": "reporter { name contact handle }", "externalRef": "externalRef"}

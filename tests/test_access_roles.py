@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from tests._api_helpers import (
+    ROLES,
     complaint_in,
     create_programme,
     create_work_item,
@@ -16,19 +17,8 @@ from tests._api_helpers import (
     opd_id,
 )
 from tests.ops import complaint_input, mutation
-from tests.wire import RunningServer, gql, token
+from tests.wire import RunningServer, gql
 
-# Each role as a test caller; OPD officers of the complaint's OPD (dpubmck, the OPD of the
-# JALAN category) and of another (dinkes). None is the public role (no token).
-ROLES: dict[str, str | None] = {
-    "PUBLIC": None,
-    "PARTNER": token("PARTNER"),
-    "OPD_OFFICER_OWN": token("OPD_OFFICER", opd="dpubmck"),
-    "OPD_OFFICER_OTHER": token("OPD_OFFICER", opd="dinkes"),
-    "OPERATOR": token("OPERATOR"),
-    "SUPERVISOR": token("SUPERVISOR"),
-    "ADMIN": token("ADMIN"),
-}
 EVERYONE = frozenset(ROLES)
 
 

@@ -18,8 +18,8 @@ from kilas.auth import api_keys
 from kilas.auth import authenticator as authenticator_module
 from kilas.db import api_keys as api_keys_db
 from kilas.domain.clock import ManualClock
+from tests._live_helpers import errors_of
 from tests.ops import submit
-from tests.test_subscriptions import errors_of
 from tests.wire import RunningServer, WsClient, bearer, gql_data, start_server, token
 
 EVENTS = """

@@ -20,7 +20,7 @@ from kilas.auth import api_keys
 from kilas.db import api_keys as api_keys_db
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 from tests._api_helpers import complaint_in, dump
-from tests.test_cli import run
+from tests._core_helpers import run
 from tests.wire import RunningServer, gql, gql_data, http_client, start_server, token
 
 WHO = "{ complaints(first: 1) { totalCount } }"

@@ -22,7 +22,7 @@ from kilas.db.pool import connect, create_pool
 from kilas.domain import workflow
 from kilas.domain.lifecycle import SYSTEM_EVENTS, ComplaintState, Status, next_status, replay
 from kilas.domain.sla import SlaRules, next_mark
-from tests.conftest import _admin, with_database
+from tests._database import admin_execute, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLAINTS = 2000
@@ -47,7 +47,7 @@ def loaded(pg_url: str, template_url: str) -> Iterator[Loaded]:
     that write get a clone of it."""
     name = f"kilas_bulk_{secrets.token_hex(4)}"
     template = urlsplit(template_url).path.lstrip("/")
-    asyncio.run(_admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}"))
+    asyncio.run(admin_execute(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}"))
     url = with_database(pg_url, name)
     try:
         result = subprocess.run(
@@ -58,7 +58,7 @@ def loaded(pg_url: str, template_url: str) -> Iterator[Loaded]:
         assert result.returncode == 0, result.stderr
         yield Loaded(url, result.stdout, result.stderr)
     finally:
-        asyncio.run(_admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        asyncio.run(admin_execute(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
@@ -226,7 +226,7 @@ async def test_a_complaint_submitted_after_the_load_takes_the_next_ids_and_is_co
 ) -> None:
     name = f"kilas_bulk_{secrets.token_hex(4)}"
     template = urlsplit(loaded.url).path.lstrip("/")
-    await _admin(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}")
+    await admin_execute(pg_url, f"CREATE DATABASE {name} TEMPLATE {template}")
     pool = await create_pool(with_database(pg_url, name), min_size=1, max_size=2)
     try:
         async with pool.acquire() as conn, conn.transaction():
@@ -250,4 +250,4 @@ async def test_a_complaint_submitted_after_the_load_takes_the_next_ids_and_is_co
             )
     finally:
         await pool.close()
-        await _admin(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin_execute(pg_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

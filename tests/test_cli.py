@@ -3,7 +3,6 @@
 import asyncio
 import shutil
 import signal
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,10 +13,9 @@ import pytest
 from kilas.db.pool import connect
 from tests._core_helpers import (
     Kilas,
-    kilas_command,
-    kilas_env,
     postmaster_pid,
     process_gone,
+    run,
     wait_gone,
 )
 from tests.wire import free_port
@@ -32,18 +30,6 @@ mutation {
 }
 """
 TRACK = "query($n: String!) { complaint(trackingNumber: $n) { status text region { code } } }"
-
-
-def run(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """`kilas ARGS` in `cwd` (which has no .env), with only these KILAS_* variables."""
-    return subprocess.run(
-        [*kilas_command(), *args],
-        env=kilas_env(**env),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 @pytest.fixture

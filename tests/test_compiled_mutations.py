@@ -25,7 +25,7 @@ from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.schema.ids import to_global_id
 from kilas.settings import Settings
-from tests.conftest import with_database
+from tests._database import with_database
 
 COMPLAINT = """
   id trackingNumber status version text confidential anonymous externalRef

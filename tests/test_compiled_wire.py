@@ -13,7 +13,7 @@ from kilas.compiler.run import FAILED
 from kilas.db.pool import create_pool
 from kilas.domain import workflow
 from tests._api_helpers import data_of
-from tests.test_no_n_plus_one import StatementCounter, complaints_with_opds, statements_for
+from tests._statements import StatementCounter, complaints_with_opds, statements_for
 from tests.wire import start_server
 
 QUERIES: list[tuple[str, dict[str, Any] | None]] = [

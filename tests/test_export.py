@@ -12,7 +12,7 @@ import pytest
 
 from kilas.domain.clock import ManualClock
 from kilas.schema.ids import WIB
-from tests.test_performance import insert_complaint, seed
+from tests._performance_helpers import insert_complaint, seed
 from tests.wire import RunningServer, http_client, start_server, token
 
 COMPLAINT_COLUMNS = [

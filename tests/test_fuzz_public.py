@@ -7,8 +7,6 @@ The server runs in a thread of its own for the whole test; each example compares
 dumps before and after."""
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +18,9 @@ from hypothesis import strategies as st
 from kilas.db.pool import create_pool
 from kilas.schema.ids import to_global_id
 from tests import ops
-from tests._api_helpers import dump
+from tests._api_helpers import changed, dump
 from tests.ops import complaint_input
-from tests.wire import RunningServer, gql_data, start_server
+from tests.wire import RunningServer, gql_data, server_in_thread
 
 # What a public client would select: nothing it may not read, so that any error is a refusal.
 SUBMIT = """
@@ -105,31 +103,6 @@ submissions = st.fixed_dictionaries(
 )
 
 
-@contextlib.contextmanager
-def server_in_thread(database_url: str) -> Iterator[RunningServer]:
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        async with start_server(
-            database_url, rate_limit=10**6, rate_limit_burst=10**6, sla_sweep_interval=0
-        ) as running:
-            holder["server"] = running
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
-    thread.start()
-    assert ready.wait(60), "the server did not start"
-    try:
-        yield holder["server"]
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(30)
-
-
 async def _snapshot(database_url: str) -> dict[str, Any]:
     pool = await create_pool(database_url, min_size=1, max_size=1)
     try:
@@ -140,11 +113,6 @@ async def _snapshot(database_url: str) -> dict[str, Any]:
 
 def snapshot(database_url: str) -> dict[str, Any]:
     return asyncio.run(_snapshot(database_url))
-
-
-def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[int, int]]:
-    """Tables whose rows changed: (rows before, rows after)."""
-    return {t: (len(before[t]), len(after[t])) for t in before if before[t] != after[t]}
 
 
 def post(client: httpx.Client, url: str, query: str, variables: Any) -> tuple[int, Any]:

@@ -16,7 +16,7 @@ from kilas._simulate_api import Api
 from kilas.simulate import SimulationStopped, Simulator, simulate
 from tests import ops
 from tests._core_helpers import kilas_command, kilas_env
-from tests.conftest import template_clone
+from tests._database import template_clone
 from tests.wire import RunningServer, free_port, gql_data, http_client, start_server, token
 
 EVENTS = """

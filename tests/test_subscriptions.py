@@ -27,6 +27,7 @@ from tests._live_helpers import (
     TcpProxy,
     cursors,
     db_event_ids,
+    errors_of,
     log_cursors,
     opd_ids,
     receive,
@@ -37,17 +38,6 @@ from tests._live_helpers import (
     writer_and_reader,
 )
 from tests.wire import RunningServer, WsClient, bearer, gql_data, start_server, token
-
-
-def errors_of(message: dict[str, Any]) -> list[dict[str, Any]]:
-    """The GraphQL errors a subscription message carries (`error`, or `next` with errors)."""
-    if message["type"] == "error":
-        errors: list[dict[str, Any]] = message["payload"]
-        return errors
-    assert message["type"] == "next", message
-    assert message["payload"].get("data") is None, message
-    return list(message["payload"]["errors"])
-
 
 # --- live delivery --------------------------------------------------------------------------
 

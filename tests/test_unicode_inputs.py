@@ -36,9 +36,8 @@ from websockets.sync.client import connect as ws_connect
 
 from kilas.schema import build_schema
 from tests import ops
-from tests._api_helpers import create_programme, create_work_item, dump, opd_id
-from tests.test_fuzz_public import changed, server_in_thread
-from tests.wire import RunningServer, bearer, gql_data, token
+from tests._api_helpers import changed, create_programme, create_work_item, dump, opd_id
+from tests.wire import RunningServer, bearer, gql_data, server_in_thread, token
 
 SCHEMA = build_schema()._schema
 NUMERIC = {"Int", "Float", "Boolean"}

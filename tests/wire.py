@@ -6,7 +6,8 @@ import functools
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -80,6 +81,33 @@ async def start_server(
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 15)
+
+
+@contextlib.contextmanager
+def server_in_thread(database_url: str) -> Iterator[RunningServer]:
+    """A server on an event loop in a thread of its own, for synchronous tests (hypothesis
+    drives them), with the rate limits out of reach and no SLA sweeps."""
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        async with start_server(
+            database_url, rate_limit=10**6, rate_limit_burst=10**6, sla_sweep_interval=0
+        ) as running:
+            holder["server"] = running
+            ready.set()
+            await stop.wait()
+
+    thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
+    thread.start()
+    assert ready.wait(60), "the server did not start"
+    try:
+        yield holder["server"]
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
 
 
 @functools.cache
