@@ -167,3 +167,32 @@ async def test_a_programme_page_runs_as_many_statements_for_20_programmes_as_for
         assert len(linked) == 30
     assert large == small, counter.statements
     assert small <= 8
+
+
+TIMELINES = """
+query Timelines($first: Int!) {
+  complaints(first: $first) { nodes { id timeline(first: 5) { nodes { type } } } }
+}
+"""
+
+
+async def test_timelines_of_50_complaints_run_as_many_statements_as_of_5(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    """Field by field (the compiled path answers a timeline inside its one statement): every
+    complaint's page of its timeline comes from one batched statement."""
+    await complaints_with_opds(pool, 60)
+    counter = StatementCounter()
+    async with start_server(
+        database_url, query_logger=counter, event_poll_interval=3600, compiled_reads=False
+    ) as s:
+        url = s.http_url
+        for first in (5, 50):
+            await data_of(url, TIMELINES, {"first": first})
+        small, _ = await statements_for(counter, lambda: data_of(url, TIMELINES, {"first": 5}))
+        large, data = await statements_for(counter, lambda: data_of(url, TIMELINES, {"first": 50}))
+        nodes = data["complaints"]["nodes"]
+        assert len(nodes) == 50
+        assert all(node["timeline"]["nodes"][0]["type"] == "SUBMITTED" for node in nodes)
+        assert any(len(node["timeline"]["nodes"]) == 2 for node in nodes)  # assigned ones
+        assert large == small, counter.statements
