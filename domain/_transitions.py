@@ -36,9 +36,14 @@ async def now_or(conn: Connection, at: datetime | None) -> datetime:
 
 
 async def locked(
-    conn: Connection, complaint_id: int, expected_version: int | None
+    conn: Connection,
+    complaint_id: int,
+    expected_version: int | None,
+    already: asyncpg.Record | None = None,
 ) -> asyncpg.Record:
-    row = await complaints_db.lock_complaint(conn, complaint_id)
+    """The complaint's row, locked for this transaction (`already` if the caller locked it in
+    this transaction: the API does, to judge the caller against it), at `expected_version`."""
+    row = already if already is not None else await complaints_db.lock_complaint(conn, complaint_id)
     if row is None:
         raise not_found("complaint", complaint_id, "complaintId")
     if expected_version is not None and row["version"] != expected_version:

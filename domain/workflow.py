@@ -31,6 +31,31 @@ __all__ = ["Outcome", "apply_system_event", "record_next_mark"]
 
 DEFAULT_RULES = SlaRules()
 
+
+@dataclass(frozen=True)
+class CommandContext:
+    """What every lifecycle step takes besides its own input: who acts, when, under which SLA
+    rules, at which version of the complaint the caller saw, and the complaint's row when the
+    caller has locked it in the step's transaction already (one lock, not two)."""
+
+    actor: str
+    at: datetime | None
+    rules: SlaRules
+    expected_version: int | None = None
+    locked_row: asyncpg.Record | None = None
+
+    @property
+    def step_arguments(self) -> dict[str, Any]:
+        """The keyword arguments the steps (`assign` … `link_work_item`) share."""
+        return {
+            "actor": self.actor,
+            "at": self.at,
+            "rules": self.rules,
+            "expected_version": self.expected_version,
+            "locked_row": self.locked_row,
+        }
+
+
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 MAX_TEXT = 5000
 MAX_NOTE = 2000
@@ -210,10 +235,11 @@ async def assign(
     reassign: bool = False,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """Disposition of a verified complaint to an OPD (by default the category's OPD), or with
     `reassign`, handing an assigned complaint to another OPD (the reason is then required)."""
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     event = EventType.REASSIGNED if reassign else EventType.ASSIGNED
     move(row, event)
     category_code = category_code or row["category_code"]
@@ -256,10 +282,11 @@ async def follow_up(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """An OPD's follow-up; the first one answers the response deadline and starts the work."""
     note = _clean_note(message, "message", required=True)
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     changes = {}
     if row["first_response_at"] is None:
         changes["first_response_at"] = await now_or(conn, at)
@@ -286,9 +313,10 @@ async def resolve(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     note = _clean_note(resolution, "resolution", required=True)
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     return await transition(
         conn,
         complaint_id,
@@ -313,12 +341,13 @@ async def confirm(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """The reporter confirms the resolution and rates it 1-5; the complaint closes."""
     if not 1 <= rating <= 5:
         raise invalid("rating", "the rating must be a whole number from 1 to 5")
     comment = _clean_note(comment, "comment")
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     return await transition(
         conn,
         complaint_id,
@@ -343,10 +372,11 @@ async def reopen(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """The reporter says the problem is not solved: back to the OPD."""
     note = _clean_note(reason, "reason", required=True)
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     return await transition(
         conn,
         complaint_id,
@@ -370,9 +400,10 @@ async def close(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """Close a resolved complaint without the reporter's rating."""
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     return await transition(
         conn,
         complaint_id,
@@ -398,8 +429,9 @@ async def reject(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     if reason is RejectionReason.DUPLICATE:
         if duplicate_of_id is None:
             raise invalid("duplicateOfId", "a duplicate needs the complaint it duplicates")
@@ -433,9 +465,10 @@ async def link_work_item(
     actor: str,
     at: datetime | None = None,
     rules: SlaRules = DEFAULT_RULES,
+    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """Link the complaint to a programme work item (a scheduled fix), or unlink it with None."""
-    row = await locked(conn, complaint_id, expected_version)
+    row = await locked(conn, complaint_id, expected_version, locked_row)
     if work_item_id is not None and not await programmes_db.work_items_by_ids(conn, [work_item_id]):
         raise not_found("work item", work_item_id, "workItemId")
     if work_item_id == row["work_item_id"]:

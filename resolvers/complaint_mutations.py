@@ -2,6 +2,7 @@
 mutation returns `errors` with a stable code and changes nothing."""
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import strawberry
 
@@ -10,6 +11,7 @@ from kilas.db import complaints as complaints_db
 from kilas.db.pool import Connection
 from kilas.domain import workflow
 from kilas.domain.errors import DomainError, forbidden
+from kilas.domain.workflow import Outcome
 from kilas.resolvers.commands import run_complaint_command
 from kilas.resolvers.context import Info
 from kilas.schema import inputs
@@ -18,34 +20,43 @@ from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_id
 from kilas.schema.payloads import ComplaintPayload, SubmitComplaintPayload
 
-Command = Callable[[Connection], Awaitable[workflow.Outcome]]
+# A lifecycle step, given the complaint's id and the command's context (the row locked once).
+Step = Callable[[Connection, int, workflow.CommandContext], Awaitable[workflow.Outcome]]
 
 
 def _complaint_id(value: strawberry.ID) -> int:
     return decode_id(value, "Complaint", "complaintId")
 
 
-async def _run(
-    info: Info,
-    action: str,
-    complaint_id: strawberry.ID,
-    command: Command,
-    tracking_number: str | None = None,
-) -> ComplaintPayload:
-    """Run `command` if the caller may take `action` on the complaint, judged on the row locked
-    in the command's own transaction (it cannot change hands in between); else FORBIDDEN."""
-    caller = info.context.caller
+async def _run(info: Info, input: Any, step: Step) -> ComplaintPayload:
+    """The one pipeline of the lifecycle mutations. In the command's transaction: lock the
+    complaint once, judge the caller against it for the action named by the mutation's field
+    (auth.policy.COMPLAINT_ACTIONS; FORBIDDEN if refused, and it cannot change hands in
+    between), run the step with one command context (actor, time, SLA rules, the caller's
+    expected version, the locked row); then map a domain error to the payload's errors, or
+    read the result back as the caller may see it; the hint to subscribers follows the commit."""
+    ctx = info.context
+    action = info.field_name
+    tracking_number: str | None = getattr(input, "tracking_number", None)
 
     async def guarded(conn: Connection) -> workflow.Outcome:
-        row = await complaints_db.lock_complaint(conn, _complaint_id(complaint_id))
+        complaint_id = _complaint_id(input.complaint_id)
+        row = await complaints_db.lock_complaint(conn, complaint_id)
         if row is not None:
-            refusal = complaint_action_refusal(caller, action, row, tracking_number)
+            refusal = complaint_action_refusal(ctx.caller, action, row, tracking_number)
             if refusal is not None:
                 raise forbidden(refusal)
-        return await command(conn)
+        command = workflow.CommandContext(
+            actor=ctx.actor,
+            at=ctx.clock.now(),
+            rules=ctx.settings.sla_rules,
+            expected_version=input.expected_version,
+            locked_row=row,
+        )
+        return await step(conn, complaint_id, command)
 
     try:
-        outcome = await run_complaint_command(info.context, guarded)
+        outcome = await run_complaint_command(ctx, guarded)
     except DomainError as error:
         return ComplaintPayload(errors=[UserError.from_domain(error)])
     # The reporter's actions verified the number (operators may act without it); everyone
@@ -116,41 +127,35 @@ async def submit_complaint(
     "category's OPD). Starts the SLA clocks under the policy in force now."
 )
 async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.assign(
             conn,
-            _complaint_id(input.complaint_id),
+            complaint_id,
             opd_id=decode_id(input.opd_id, "Opd", "opdId") if input.opd_id else None,
             category_code=input.category_code,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
             note=input.note,
+            **c.step_arguments,
         )
 
-    return await _run(info, "assignComplaint", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(
     description="Re-disposition: hand an ASSIGNED/IN_PROGRESS complaint to another OPD."
 )
 async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.assign(
             conn,
-            _complaint_id(input.complaint_id),
+            complaint_id,
             opd_id=decode_id(input.opd_id, "Opd", "opdId"),
             category_code=None,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
             note=input.reason,
             reassign=True,
+            **c.step_arguments,
         )
 
-    return await _run(info, "reassignComplaint", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(
@@ -158,83 +163,48 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
     "deadline and moves the complaint to IN_PROGRESS."
 )
 async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.follow_up(
-            conn,
-            _complaint_id(input.complaint_id),
-            message=input.message,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
+            conn, complaint_id, message=input.message, **c.step_arguments
         )
 
-    return await _run(info, "recordFollowUp", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(description="The OPD reports the problem solved: IN_PROGRESS → RESOLVED.")
 async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.resolve(
-            conn,
-            _complaint_id(input.complaint_id),
-            resolution=input.resolution,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
+            conn, complaint_id, resolution=input.resolution, **c.step_arguments
         )
 
-    return await _run(info, "resolveComplaint", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(description="The reporter confirms and rates (1-5): RESOLVED → CLOSED.")
 async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.confirm(
-            conn,
-            _complaint_id(input.complaint_id),
-            rating=input.rating,
-            comment=input.comment,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
+            conn, complaint_id, rating=input.rating, comment=input.comment, **c.step_arguments
         )
 
-    return await _run(info, "confirmResolution", input.complaint_id, command, input.tracking_number)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(description="The reporter reopens: RESOLVED → IN_PROGRESS.")
 async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
-        return await workflow.reopen(
-            conn,
-            _complaint_id(input.complaint_id),
-            reason=input.reason,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
-        )
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
+        return await workflow.reopen(conn, complaint_id, reason=input.reason, **c.step_arguments)
 
-    return await _run(info, "reopenComplaint", input.complaint_id, command, input.tracking_number)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(description="Close a RESOLVED complaint without the reporter's rating.")
 async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
-        return await workflow.close(
-            conn,
-            _complaint_id(input.complaint_id),
-            note=input.note,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
-        )
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
+        return await workflow.close(conn, complaint_id, note=input.note, **c.step_arguments)
 
-    return await _run(info, "closeComplaint", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(
@@ -242,42 +212,36 @@ async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> Comp
     "or a duplicate (name the original with duplicateOfId)."
 )
 async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         duplicate_of = input.duplicate_of_id
         return await workflow.reject(
             conn,
-            _complaint_id(input.complaint_id),
+            complaint_id,
             reason=input.reason,
             note=input.note,
             duplicate_of_id=decode_id(duplicate_of, "Complaint", "duplicateOfId")
             if duplicate_of
             else None,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
+            **c.step_arguments,
         )
 
-    return await _run(info, "rejectComplaint", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 @strawberry.mutation(description="Link a complaint to a programme work item, or unlink it.")
 async def link_complaint_to_work_item(
     info: Info, input: inputs.LinkComplaintToWorkItemInput
 ) -> ComplaintPayload:
-    async def command(conn: Connection) -> workflow.Outcome:
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         item = input.work_item_id
         return await workflow.link_work_item(
             conn,
-            _complaint_id(input.complaint_id),
+            complaint_id,
             work_item_id=decode_id(item, "WorkItem", "workItemId") if item else None,
-            expected_version=input.expected_version,
-            actor=info.context.actor,
-            at=info.context.clock.now(),
-            rules=info.context.settings.sla_rules,
+            **c.step_arguments,
         )
 
-    return await _run(info, "linkComplaintToWorkItem", input.complaint_id, command)
+    return await _run(info, input, step)
 
 
 MUTATIONS = [
