@@ -50,6 +50,15 @@ def _pem(value: str | None) -> str | None:
 
 # The SLA rules' defaults are the domain's (domain/sla.py); the settings only name them.
 DEFAULT_SLA = SlaRules()
+DEFAULT_ESCALATION_HOURS = tuple(
+    delay / timedelta(hours=1) for delay in DEFAULT_SLA.escalation_delays
+)
+
+
+def _escalation_hours(config: Config, env: str) -> tuple[float, ...]:
+    text: str | None = config(env, default=None)
+    return DEFAULT_ESCALATION_HOURS if text is None else _hours_list(text)
+
 
 # Signs the tokens of `kilas token` on a development machine with no KILAS_JWT_SECRET. Public by
 # design (it is in the source), so production refuses to start with it.
@@ -163,7 +172,7 @@ class Settings:
         "KILAS_GRAPHIQL",
         "GraphiQL in the browser",
         shown="`true`, in production `false`",
-        parse=lambda config, env: _switch(config, env),
+        parse=_switch,
     )
     # Where GraphiQL's files are cached; None: the user's cache directory (web/graphiql.py).
     graphiql_assets_dir: Path | None = setting(
@@ -178,7 +187,7 @@ class Settings:
         "KILAS_INTROSPECTION",
         "Schema introspection (`__schema`, `__type`; GraphiQL needs it)",
         shown="`true`, in production `false`",
-        parse=lambda config, env: _switch(config, env),
+        parse=_switch,
     )
     max_query_depth: int = setting(
         12,
@@ -265,13 +274,11 @@ class Settings:
         problem="must be between 0 and 1, e.g. 0.25",
     )
     escalation_delays_hours: tuple[float, ...] = setting(
-        tuple(delay / timedelta(hours=1) for delay in DEFAULT_SLA.escalation_delays),
+        DEFAULT_ESCALATION_HOURS,
         "KILAS_ESCALATION_DELAYS_HOURS",
         "Hours to escalate to the OPD head (after the breach), then to the command center / "
         "Inspektorat, then to the governor's office",
-        parse=lambda config, env: _hours_list(
-            config(env, default=",".join(f"{h:g}" for h in _default("escalation_delays_hours")))
-        ),
+        parse=_escalation_hours,
         valid=lambda hours: len(hours) == 3 and min(hours) >= 0,
         problem="must be three hours, e.g. 0,24,24: to the OPD head after the breach, then to "
         "the command center, then to the governor's office",
@@ -483,7 +490,3 @@ def _shown(default: Any) -> str:
     if isinstance(default, float) and default.is_integer() and default >= 10:
         return f"`{int(default)}`"
     return f"`{default}`"
-
-
-def _default(name: str) -> Any:
-    return next(f.default for f in fields(Settings) if f.name == name)

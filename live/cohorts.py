@@ -13,6 +13,7 @@ Replays read the log once for everyone in the cohort whose cursor falls in a ran
 read (a herd reconnecting after a restart), not once per member."""
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
@@ -77,6 +78,27 @@ class SocketOperation:
         self.ending = ending
         # The member, once the operation has joined its cohort.
         self.joined: Member | None = None
+
+
+class SocketWriter:
+    """Writes a cohort's texts to one subscriber's socket as its operation's `next` messages,
+    the same bytes for every member but the operation id; when the member's stream ends, tells
+    the operation how (`SocketOperation.end`: None when the hub or feed stopped)."""
+
+    __slots__ = ("operation", "prefix")
+
+    def __init__(self, operation: SocketOperation) -> None:
+        self.operation = operation
+        self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+
+    def message(self, text: str) -> str:
+        return self.prefix + text + "}"
+
+    async def write(self, text: str) -> None:
+        await self.operation.send_text(self.message(text))
+
+    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
+        self.operation.end(None if ended is Ended.HUB_STOPPED else error)
 
 
 SOCKET_OPERATION: ContextVar[SocketOperation | None] = ContextVar(
@@ -303,13 +325,18 @@ class FeedCohort(_Members):
                     member.offer(sequence, text)
         except Exception as error:
             # Each member's operation is run again to end with it (guard/sockets.py).
-            self.cohorts._dissolve_feed(self)
-            for member in list(self.members):
-                member.fail(error)
+            self.end(error)
             return
+        self.end()
+
+    def end(self, error: Exception | None = None) -> None:
+        """No more values: the members' operations complete, or end with `error`."""
         self.cohorts._dissolve_feed(self)
         for member in list(self.members):
-            member.stop()
+            if error is None:
+                member.stop()
+            else:
+                member.fail(error)
 
 
 class Cohorts:
@@ -371,9 +398,7 @@ class Cohorts:
         """At shutdown: the feed cohorts stop, and their members' operations complete (event
         cohorts end with the hub)."""
         for cohort in list(self._feeds.values()):
-            self._dissolve_feed(cohort)
-            for member in list(cohort.members):
-                member.stop()
+            cohort.end()
 
     def _dissolve_feed(self, cohort: FeedCohort) -> None:
         if self._feeds.get(cohort.key) is cohort:

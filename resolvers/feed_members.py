@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from kilas.live.cohorts import SOCKET_OPERATION, Ended, HandedOver, SocketOperation
+from kilas.live.cohorts import SOCKET_OPERATION, HandedOver, SocketOperation, SocketWriter
 from kilas.resolvers.context import Context, Info
 
 
@@ -45,7 +45,9 @@ async def join_feed(info: Info) -> None:
     def source() -> AsyncIterator[str]:
         return _rendered(schema, operation, ctx)
 
-    operation.joined = ctx.cohorts.join_feed(key, source, _FeedWriter(operation))
+    # A feed delivers no event of a complaint: the socket's credential is watched as for any
+    # operation (auth/watch.py), not checked per value.
+    operation.joined = ctx.cohorts.join_feed(key, source, SocketWriter(operation))
     raise HandedOver
 
 
@@ -69,21 +71,3 @@ async def _rendered(schema: object, operation: SocketOperation, ctx: Context) ->
             if result.extensions:
                 payload["extensions"] = result.extensions
             yield json.dumps(payload)
-
-
-class _FeedWriter:
-    """Writes a feed cohort's texts to one subscriber's socket as the operation's `next`
-    messages. A feed delivers no event of a complaint: the socket's credential is watched as
-    for any operation (auth/watch.py), not checked per value."""
-
-    __slots__ = ("operation", "prefix")
-
-    def __init__(self, operation: SocketOperation) -> None:
-        self.operation = operation
-        self.prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-
-    async def write(self, text: str) -> None:
-        await self.operation.send_text(self.prefix + text + "}")
-
-    def end(self, ended: Ended, cursor: int, error: Exception | None) -> None:
-        self.operation.end(None if ended is Ended.HUB_STOPPED else error)

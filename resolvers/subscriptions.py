@@ -1,6 +1,6 @@
 """Live subscriptions over graphql-transport-ws."""
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -48,15 +48,23 @@ def _event_filter(f: inputs.ComplaintEventFilter | None) -> EventFilter:
     )
 
 
-def _to_event(info: Info, delivery: Delivery) -> ComplaintEvent:
-    # Loaders are shared by every subscriber of the batch (each event's data is loaded once),
-    # and made anew per batch (a connection-long cache would serve stale data).
-    loaders = delivery.batch.shared.get("loaders")
+def _shared_loaders(
+    info: Info, shared: dict[str, Any], complaints: Mapping[int, Any] | None = None
+) -> None:
+    """Resolves what comes next through loaders shared by every subscriber of one batch of
+    events or one value of a feed (each row is loaded once), made anew for each (a
+    connection-long cache would serve stale data: the first value's OPD backlogs and regions'
+    open counts forever); primed with the batch's complaints, which are loaded already."""
+    loaders = shared.get("loaders")
     if loaders is None:
-        loaders = delivery.batch.shared["loaders"] = Loaders(info.context.pool, info.context.clock)
-        for complaint_id, row in delivery.batch.complaints.items():
+        loaders = shared["loaders"] = Loaders(info.context.pool, info.context.clock)
+        for complaint_id, row in (complaints or {}).items():
             loaders.complaint_by_id.prime(complaint_id, row)
     use_event_loaders(loaders)
+
+
+def _to_event(info: Info, delivery: Delivery) -> ComplaintEvent:
+    _shared_loaders(info, delivery.batch.shared, delivery.batch.complaints)
     return ComplaintEvent.from_row(delivery.event)
 
 
@@ -195,7 +203,7 @@ async def dashboard(
     async with feed.subscribe() as updates:
         while True:
             value = await updates.get()
-            _value_loaders(info, feed.shared(value))
+            _shared_loaders(info, feed.shared(value))
             yield Dashboard.from_data(value)
 
 
@@ -211,18 +219,8 @@ async def leaderboard_changes(
     async with feed.subscribe() as updates:
         while True:
             rows = await updates.get()
-            _value_loaders(info, feed.shared(rows))
+            _shared_loaders(info, feed.shared(rows))
             yield [LeaderboardEntry.from_row(row) for row in rows]
-
-
-def _value_loaders(info: Info, shared: dict[str, Any]) -> None:
-    """Each value of a feed is resolved through loaders of its own, shared by every subscriber
-    of that value: a connection-long cache would show the first value's OPD backlogs and
-    regions' open counts forever."""
-    loaders = shared.get("loaders")
-    if loaders is None:
-        loaders = shared["loaders"] = Loaders(info.context.pool, info.context.clock)
-    use_event_loaders(loaders)
 
 
 SUBSCRIPTIONS = [complaint_events, sla_alerts, dashboard, leaderboard_changes]
