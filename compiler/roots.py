@@ -57,7 +57,7 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
 
     start = len(st.getters) + 1
     st.getters.extend(item(where_args, index) for index in range(len(FILTER_NAMES)))
-    where = renumbered(FILTER_SQL, {name: start + i for i, name in enumerate(FILTER_NAMES)})
+    where = renumbered(FILTER_SQL, FILTER_NAMES, start)
     # The ordering decides the statement's shape: it is part of the plan's key (plan.py).
     order = get_argument_values(sel.definition, sel.node, ctx.variables).get("orderBy")
     if not isinstance(order, ComplaintOrder):

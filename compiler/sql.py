@@ -118,9 +118,9 @@ class Statement:
 
             self.getters.extend(item(args, index) for index in range(len(VISIBILITY_NAMES)))
             self._shared["visibility"] = str(start)
-        start = int(self._shared["visibility"])
-        numbers = {name: start + index for index, name in enumerate(VISIBILITY_NAMES)}
-        return renumbered(visible_sql(alias, holder), numbers)
+        return renumbered(
+            visible_sql(alias, holder), VISIBILITY_NAMES, int(self._shared["visibility"])
+        )
 
 
 def item(getter: Callable[[Bind], list[Any]], index: int) -> Getter:

@@ -4,7 +4,7 @@ renumbers the statements that use it."""
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _NAMED = re.compile(r"%\((\w+)\)s")
@@ -35,7 +35,9 @@ def numbered(sql: str, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return text, [values[name] for name in names]
 
 
-def renumbered(sql: str, numbers: Mapping[str, int]) -> str:
-    """`sql` with each named parameter replaced by the number given for it: for a fragment that
-    joins a statement numbered elsewhere (the compiler's, compiler/sql.py)."""
+def renumbered(sql: str, names: Sequence[str], first: int) -> str:
+    """`sql` with its named parameters `names` numbered from `first` on, in that order: for a
+    fragment that joins a statement numbered elsewhere (the compiler's, compiler/sql.py), whose
+    values it lists in the same order."""
+    numbers = {name: first + index for index, name in enumerate(names)}
     return _NAMED.sub(lambda match: f"${numbers[match.group(1)]}", sql)

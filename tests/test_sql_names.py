@@ -25,8 +25,7 @@ def test_a_missing_or_an_unused_value_is_refused() -> None:
 
 def test_renumbering_places_a_fragment_in_a_statement_numbered_elsewhere() -> None:
     fragment = visible_sql("c", "e")
-    numbers = {name: 7 + index for index, name in enumerate(VISIBILITY_NAMES)}
-    sql = renumbered(fragment, numbers)
+    sql = renumbered(fragment, VISIBILITY_NAMES, 7)
     assert "%(" not in sql
     assert {f"${n}" for n in range(7, 12)} <= set(sql.replace("::", " ").replace(")", " ").split())
 
