@@ -46,6 +46,7 @@ from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
 from kilas.resolvers import export
 from kilas.resolvers.context import Context
+from kilas.resolvers.enforce import guarded_routes
 from kilas.schema import build_schema
 from kilas.settings import DEVELOPMENT_JWT_SECRET, Settings
 from kilas.web.gc_tuning import settled_gc
@@ -347,17 +348,20 @@ def create_app(
     )
     # Route + WebSocketRoute, not Mount: a Mount redirects POST /graphql and refuses the socket.
     return Starlette(
-        routes=[
-            Route("/", home),
-            Route("/health", health),
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql),
-            Route("/export/opd-performance.csv", export.opd_performance_csv),
-            Route("/export/complaints.csv", export.complaints_csv),
-            Route("/wall", wall),
-            Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
-            *graphiql_files,
-        ],
+        # Each route's access rule (auth.rules.ROUTES), applied by one layer.
+        routes=guarded_routes(
+            [
+                Route("/", home),
+                Route("/health", health),
+                Route("/graphql", graphql, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql),
+                Route("/export/opd-performance.csv", export.opd_performance_csv),
+                Route("/export/complaints.csv", export.complaints_csv),
+                Route("/wall", wall),
+                Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
+                *graphiql_files,
+            ]
+        ),
         # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
         middleware=[
             Middleware(RawSocketSend),

@@ -1,7 +1,6 @@
-"""Who may see and do what: pure rules over a caller and a complaint row, the one place the
-role table lives (README "Access control" shows it). The resolvers apply them to every field,
-mutation and subscription event; `db.complaints.ComplaintFilter` carries the same visibility into
-SQL for lists."""
+"""Who may see what: pure predicates over a caller and a complaint row. `auth.rules` says which
+applies to which field, mutation and route (README "Access control" shows the roles);
+`db.complaints.ComplaintFilter` carries the same visibility into SQL for lists."""
 
 from typing import Any, Protocol
 
@@ -17,26 +16,6 @@ class Row(Protocol):
 
 # Reads every complaint, confidential ones included.
 SEES_ALL = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
-
-# Mutations by the roles that may call them at all. An OPD officer is further held to the
-# complaints its own OPD holds; the reporter's own actions (confirm, reopen) are open to anyone
-# who presents the complaint's tracking number, which only the reporter was given: that is the
-# reporter acting, so it works on their own confidential complaint too.
-COMPLAINT_ACTIONS: dict[str, frozenset[Role]] = {
-    "submitComplaint": frozenset(Role),
-    "assignComplaint": frozenset({Role.OPERATOR}),
-    "reassignComplaint": frozenset({Role.OPERATOR}),
-    "rejectComplaint": frozenset({Role.OPERATOR}),
-    "closeComplaint": frozenset({Role.OPERATOR}),
-    "recordFollowUp": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
-    "resolveComplaint": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
-    "linkComplaintToWorkItem": frozenset({Role.OPERATOR, Role.OPD_OFFICER}),
-    "confirmResolution": frozenset(Role),
-    "reopenComplaint": frozenset(Role),
-}
-REPORTER_ACTIONS = frozenset({"confirmResolution", "reopenComplaint"})
-ADMIN_ONLY = frozenset({Role.ADMIN})
-SUPERVISION = frozenset({Role.SUPERVISOR})
 
 
 def role_refusal(caller: Caller, roles: frozenset[Role], what: str) -> str | None:
@@ -103,25 +82,6 @@ def is_submitter(caller: Caller, submitter: str | None) -> bool:
     names `submitter` (the same API key, "key:<id>", or staff subject, "jwt:<sub>"). Every
     public caller is "public", so none can prove it."""
     return not caller.is_public and submitter is not None and submitter == caller.subject
-
-
-def complaint_action_refusal(
-    caller: Caller, action: str, row: Row, tracking_number: str | None
-) -> str | None:
-    """Why `caller` may not run `action` on the complaint in `row` (locked), or None."""
-    roles = COMPLAINT_ACTIONS[action]
-    if action in REPORTER_ACTIONS and caller.role is not Role.OPERATOR:
-        if tracking_number is None:
-            return f"{action} needs the complaint's trackingNumber (the reporter's proof)"
-        if tracking_number.strip().upper() != row["tracking_number"]:
-            return "the trackingNumber does not match this complaint"
-        return None
-    refusal = role_refusal(caller, roles, action)
-    if refusal is not None:
-        return refusal
-    if caller.role is Role.OPD_OFFICER and row["opd_id"] != caller.opd_id:
-        return f"{action}: this complaint is not held by the caller's OPD"
-    return None
 
 
 def visibility(caller: Caller) -> Visibility:

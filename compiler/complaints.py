@@ -4,8 +4,8 @@ personal data and its access log, SLA readings, the reporter's own path) over on
 import json
 from enum import Enum
 
-from kilas.auth.caller import STAFF, Role
-from kilas.auth.policy import SEES_ALL
+from kilas.auth.caller import Role
+from kilas.auth.rules import PersonalData, StaffNames, TrackingNumber
 from kilas.compiler.objects import (
     Ctx,
     FieldFn,
@@ -22,30 +22,32 @@ from kilas.compiler.objects import (
 from kilas.compiler.sql import Bind, json_object, literal
 from kilas.db.events import MAX_TIMELINE_PAGE
 from kilas.domain import lifecycle, sla
-from kilas.domain.errors import invalid
-from kilas.resolvers.permissions import personal_data_forbidden, tracking_number_forbidden
+from kilas.domain.errors import forbidden, invalid
 from kilas.schema.ids import decode_event_cursor
 
 
 def can_read_personal_data(ctx: Ctx, a: str) -> str:
-    """`auth.policy.can_read_personal_data` for the caller's role (its OPD a parameter)."""
+    """`auth.policy.can_read_personal_data` for the caller's role (its OPD a parameter; no OPD
+    holds a complaint that has none, as in `auth.policy._holds`)."""
     if ctx.role is Role.OPERATOR:
         return "true"
     if ctx.role is Role.OPD_OFFICER:
-        return f"({a}.opd_id IS NOT DISTINCT FROM {ctx.st.caller_opd()} AND NOT {a}.anonymous)"
+        return f"({a}.opd_id = {ctx.st.caller_opd()} AND NOT {a}.anonymous)"
     return "false"
 
 
-def personal(ctx: Ctx, row: Row, sel: Sel, field: str, present: str, value: str) -> str:
-    """A personal-data field: NULL when the row has none; otherwise, if the caller may read it,
-    the value, its read written to the access log by the same expression; else FORBIDDEN."""
+def personal(ctx: Ctx, row: Row, sel: Sel, rule: PersonalData, value: str) -> str:
+    """A personal-data field by its rule: NULL when the row has none; otherwise, if the caller
+    may read it, the value, its read written to the access log by the same expression; else
+    FORBIDDEN."""
     a = row.alias
     st = ctx.st
     logged = (
-        f"kilas_log_read({a}.id, {literal(field)}, {st.caller_subject()}, {st.caller_role()}, "
-        f"{st.caller_opd()}, {st.caller_address()}, {st.now()})"
+        f"kilas_log_read({a}.id, {literal(rule.name)}, {st.caller_subject()}, "
+        f"{st.caller_role()}, {st.caller_opd()}, {st.caller_address()}, {st.now()})"
     )
-    refused = st.error(sel.nodes, personal_data_forbidden(field))
+    refused = st.error(sel.nodes, forbidden(rule.message, rule.name))
+    present = " OR ".join(f"coalesce({a}.{column}, '') <> ''" for column in rule.columns)
     return (
         f"(CASE WHEN NOT ({present}) THEN NULL "
         f"WHEN {can_read_personal_data(ctx, a)} THEN (CASE WHEN {logged} THEN {value} END) "
@@ -54,32 +56,32 @@ def personal(ctx: Ctx, row: Row, sel: Sel, field: str, present: str, value: str)
 
 
 def external_ref(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    return personal(
-        ctx, row, sel, "externalRef", f"{a}.external_ref IS NOT NULL", f"to_json({a}.external_ref)"
-    )
+    rule = ctx.rule(sel, PersonalData)
+    return personal(ctx, row, sel, rule, f"to_json({row.alias}.{rule.columns[0]})")
 
 
 def reporter(ctx: Ctx, row: Row, sel: Sel) -> str:
     a = row.alias
+    rule = ctx.rule(sel, PersonalData)
     columns = {"name": "reporter_name", "contact": "reporter_contact", "handle": "reporter_handle"}
     pairs = [
         (sub.key, literal("Reporter") if sub.name == "__typename" else f"{a}.{columns[sub.name]}")
         for sub in ctx.subfields("Reporter", sel)
     ]
-    present = " OR ".join(f"coalesce({a}.{c}, '') <> ''" for c in columns.values())
-    return personal(ctx, row, sel, "reporter", present, json_object(pairs))
+    return personal(ctx, row, sel, rule, json_object(pairs))
 
 
 def tracking_number(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """`Complaint.trackingNumber`: its reporter (who presented it) and staff by
-    `auth.policy.can_see_tracking_number`; FORBIDDEN for anyone else."""
+    """`Complaint.trackingNumber` by its rule (auth.rules.TrackingNumber): its reporter (who
+    presented it) and staff by `auth.policy.can_see_tracking_number`; FORBIDDEN for anyone
+    else."""
     a = row.alias
-    if row.presented or ctx.role in SEES_ALL:
+    rule = ctx.rule(sel, TrackingNumber)
+    if row.presented or rule.sees_every(ctx.role):
         return f"{a}.tracking_number"
-    refused = ctx.st.error(sel.nodes, tracking_number_forbidden())
+    refused = ctx.st.error(sel.nodes, forbidden(rule.message, sel.name))
     if ctx.role is Role.OPD_OFFICER:
-        same = f"{a}.opd_id IS NOT DISTINCT FROM {ctx.st.caller_opd()}"
+        same = f"{a}.opd_id = {ctx.st.caller_opd()}"
         return f"(CASE WHEN {same} THEN to_json({a}.tracking_number) ELSE {refused} END)"
     return refused
 
@@ -231,14 +233,13 @@ COMPLAINT: dict[str, FieldFn] = {
 
 
 def actor(ctx: Ctx, row: Row, sel: Sel) -> str:
-    """Staff see who acted; others see "staff" for a member of staff."""
+    """Who acted, as auth.rules.StaffNames shows it to the caller."""
     a = row.alias
-    if ctx.role in STAFF:
+    rule = ctx.rule(sel, StaffNames)
+    if ctx.role in rule.roles:
         return f"{a}.actor"
-    return (
-        f"(CASE WHEN starts_with({a}.actor, 'jwt:') OR starts_with({a}.actor, 'key:') "
-        f"THEN 'staff' ELSE {a}.actor END)"
-    )
+    named = " OR ".join(f"starts_with({a}.actor, {literal(p)})" for p in rule.prefixes)
+    return f"(CASE WHEN {named} THEN {literal(rule.shown_instead)} ELSE {a}.actor END)"
 
 
 def event_complaint(ctx: Ctx, row: Row, sel: Sel) -> str:

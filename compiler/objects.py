@@ -11,7 +11,7 @@ the compiler give up on the root field, which then falls back."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import (
     FieldNode,
@@ -33,7 +33,10 @@ from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
 from kilas.auth.caller import Role
+from kilas.auth.rules import Roles, field_rule
 from kilas.compiler.sql import Bind, Getter, Statement, Unsupported, json_list, json_object, literal
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,20 @@ class Ctx:
     @property
     def role(self) -> Role:
         return self.st.role
+
+    def rule(self, sel: Sel, kind: type[R]) -> R:
+        """The field's rule (auth.rules), which the field's compiler compiles."""
+        rule = field_rule(sel.parent, sel.name)
+        if not isinstance(rule, kind):
+            raise Unsupported(f"{sel.parent}.{sel.name}: rule {type(rule).__name__}")
+        return rule
+
+    def admit(self, type_name: str, name: str) -> None:
+        """A field whose rule the caller's role fails is left to strawberry, whose enforcement
+        layer answers the refusal (resolvers.enforce)."""
+        rule = field_rule(type_name, name)
+        if isinstance(rule, Roles) and self.role not in rule.roles:
+            raise Unsupported(f"{type_name}.{name}: refused to {self.role.value}")
 
     def args(self, sel: Sel) -> Getter:
         """The field's arguments as its resolver gets them (python names, strawberry inputs),
@@ -163,6 +180,7 @@ class Ctx:
             compile_field = fields.get(sub.name)
             if compile_field is None:
                 raise Unsupported(f"{type_name}.{sub.name}")
+            self.admit(type_name, sub.name)
             pairs.append((sub.key, compile_field(self, row, sub)))
         return json_object(pairs)
 

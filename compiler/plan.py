@@ -140,6 +140,7 @@ def compile_operation(
         statement = Statement(role)
         ctx = Ctx(schema, strawberry, fragments, variables, operation, statement, FIELDS)
         try:
+            ctx.admit("Query", name)
             sql = compile_root(ctx, Sel(key, details, definition, "Query"))
         except Unsupported as error:
             roots.append(Fallback(key, details, str(error)))

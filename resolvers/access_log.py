@@ -2,11 +2,9 @@
 
 import strawberry
 
-from kilas.auth.policy import SUPERVISION
 from kilas.db import access_log as access_log_db
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import require
 from kilas.resolvers.queries import page_size
 from kilas.schema.access_log import PersonalDataAccess
 from kilas.schema.ids import decode_id
@@ -23,7 +21,6 @@ async def personal_data_access(
     first: int = 50,
     after: str | None = None,
 ) -> list[PersonalDataAccess]:
-    require(info, SUPERVISION, "personalDataAccess")
     limit = page_size(info, first)
     after_id = None
     if after is not None:

@@ -6,12 +6,10 @@ from typing import Any, TypeVar
 import asyncpg
 import strawberry
 
-from kilas.auth.policy import ADMIN_ONLY
 from kilas.db.pool import Connection
 from kilas.domain import admin
 from kilas.domain.errors import DomainError, invalid
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import require
 from kilas.schema import inputs
 from kilas.schema.decimals import percent
 from kilas.schema.errors import UserError
@@ -32,9 +30,9 @@ T = TypeVar("T")
 async def _write(
     info: Info, command: Callable[[Connection], Awaitable[asyncpg.Record]]
 ) -> asyncpg.Record | UserError:
-    """Run an administration command in one transaction; only ADMIN may."""
+    """Run an administration command in one transaction (who may: auth.rules, enforced by
+    resolvers.enforce)."""
     try:
-        require(info, ADMIN_ONLY, info.field_name)
         async with info.context.pool.acquire() as conn, conn.transaction():
             return await command(conn)
     except DomainError as error:

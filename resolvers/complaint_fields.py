@@ -1,14 +1,12 @@
-"""What a complaint's fields read beyond its own row: a page of its timeline (through the
-request's loader, so any number of complaints' timelines is one statement) and its personal
-data (allowed and written to the access log before it leaves). schema/complaints.py declares
-the fields; this reads them."""
+"""What a complaint's fields read beyond its own row: a page of its timeline, through the
+request's loader, so any number of complaints' timelines is one statement. schema/complaints.py
+declares the fields; this reads them."""
 
 import asyncpg
 
 from kilas.db.events import MAX_TIMELINE_PAGE
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import read_personal_data
 from kilas.schema.ids import decode_event_cursor
 
 
@@ -24,21 +22,3 @@ async def timeline_page(
         (complaint_id, start, first + 1)
     )
     return rows
-
-
-async def external_ref(info: Info, row: asyncpg.Record) -> str | None:
-    """The channel's own id: personal data, logged when read."""
-    value: str | None = row["external_ref"]
-    if value is None:
-        return None
-    await read_personal_data(info, row, "externalRef")
-    return value
-
-
-async def reporter(info: Info, row: asyncpg.Record) -> tuple[str, str, str] | None:
-    """The reporter's name, contact and handle: personal data, logged when read; None when the
-    complaint names no reporter."""
-    if not (row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]):
-        return None
-    await read_personal_data(info, row, "reporter")
-    return row["reporter_name"], row["reporter_contact"], row["reporter_handle"]

@@ -6,7 +6,8 @@ from typing import Any
 
 import strawberry
 
-from kilas.auth.policy import complaint_action_refusal, is_submitter
+from kilas.auth.policy import is_submitter
+from kilas.auth.rules import action_rule
 from kilas.db import complaints as complaints_db
 from kilas.db.pool import Connection
 from kilas.domain import workflow
@@ -31,19 +32,20 @@ def _complaint_id(value: strawberry.ID) -> int:
 async def _run(info: Info, input: Any, step: Step) -> ComplaintPayload:
     """The one pipeline of the lifecycle mutations. In the command's transaction: lock the
     complaint once, judge the caller against it for the action named by the mutation's field
-    (auth.policy.COMPLAINT_ACTIONS; FORBIDDEN if refused, and it cannot change hands in
+    (the field's auth.rules.ComplaintAction; FORBIDDEN if refused, and it cannot change hands in
     between), run the step with one command context (actor, time, SLA rules, the caller's
     expected version, the locked row); then map a domain error to the payload's errors, or
     read the result back as the caller may see it; the hint to subscribers follows the commit."""
     ctx = info.context
     action = info.field_name
+    rule = action_rule(action)
     tracking_number: str | None = getattr(input, "tracking_number", None)
 
     async def guarded(conn: Connection) -> workflow.Outcome:
         complaint_id = _complaint_id(input.complaint_id)
         row = await complaints_db.lock_complaint(conn, complaint_id)
         if row is not None:
-            refusal = complaint_action_refusal(ctx.caller, action, row, tracking_number)
+            refusal = rule.refusal(ctx.caller, action, row, tracking_number)
             if refusal is not None:
                 raise forbidden(refusal)
         command = workflow.CommandContext(

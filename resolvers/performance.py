@@ -5,11 +5,9 @@ from typing import Annotated
 
 import strawberry
 
-from kilas.auth.policy import SUPERVISION
 from kilas.db import performance as performance_db
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import require
 from kilas.schema.performance import (
     AccountabilityMonth,
     LeaderboardEntry,
@@ -100,7 +98,6 @@ async def accountability(
     from_: From,
     to: To,
 ) -> list[AccountabilityMonth]:
-    require(info, SUPERVISION, "accountability")
     start, end = period(from_, to)
     async with info.context.pool.acquire() as conn:
         rows = await performance_db.accountability(conn, start, end)

@@ -1,25 +1,14 @@
-"""The role table of `auth.policy`, applied to a request: role checks that raise FORBIDDEN, and
-personal-data reads that are written to the access log before the data is returned."""
+"""Personal-data reads written to the access log before the data is returned (resolvers.enforce
+decides whether a read is allowed, by auth.rules)."""
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
-from kilas.auth.caller import Caller, Role
-from kilas.auth.policy import can_read_personal_data, role_refusal
+from kilas.auth.policy import Row
 from kilas.db import access_log as access_log_db
-from kilas.domain.errors import DomainError, forbidden
-from kilas.resolvers.context import Context, Info
-
-
-def require(info: Info, roles: frozenset[Role], what: str) -> Caller:
-    caller = info.context.caller
-    refusal = role_refusal(caller, roles, what)
-    if refusal is not None:
-        raise forbidden(refusal)
-    return caller
+from kilas.resolvers.context import Context
 
 
 def _reads_loader(ctx: Context) -> DataLoader[tuple[int, str], None]:
@@ -48,27 +37,9 @@ def _reads_loader(ctx: Context) -> DataLoader[tuple[int, str], None]:
     return DataLoader(load_fn=record, cache=False)
 
 
-def personal_data_forbidden(field: str) -> DomainError:
-    """The refusal of a personal-data field, the same from every read path."""
-    return forbidden(
-        f"{field} is personal data: only operators and the OPD holding the complaint (when "
-        "the reporter is not anonymous) may read it",
-        field,
-    )
-
-
-def tracking_number_forbidden() -> DomainError:
-    return forbidden(
-        "the tracking number is the reporter's: look the complaint up by it", "trackingNumber"
-    )
-
-
-async def read_personal_data(info: Info, row: Any, field: str) -> None:
-    """Allow the read of `field` of the complaint in `row` (a mapping of its columns), and log
-    it, or raise FORBIDDEN. The log row is written before the data leaves Kilas."""
-    ctx = info.context
-    if not can_read_personal_data(ctx.caller, row):
-        raise personal_data_forbidden(field)
+async def log_personal_data_read(ctx: Context, row: Row, field: str) -> None:
+    """Write the caller's read of `field` of the complaint in `row` to the access log (batched
+    with the request's other reads); returns once the log row is committed."""
     if ctx._personal_data_reads is None:
         ctx._personal_data_reads = _reads_loader(ctx)
     await ctx._personal_data_reads.load((row["id"], field))

@@ -31,6 +31,7 @@ from kilas.resolvers import (
     queries,
     subscriptions,
 )
+from kilas.resolvers.enforce import enforce
 from kilas.schema.complaints import Complaint, ComplaintEvent
 from kilas.schema.decimals import SCALARS
 from kilas.schema.extensions import RejectInvalidText
@@ -160,6 +161,8 @@ def build_schema(
         scalar_overrides=SCALARS,
         execution_context_class=ExecutionWithoutSuggestions if production else None,
     )
+    # Every field's access rule (auth.rules), applied by one layer; a field without one fails.
+    enforce(schema)
     schema.answer_directly = answer_directly
     schema.run_as_member = run_as_member
     return schema

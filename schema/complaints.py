@@ -5,12 +5,10 @@ from typing import TYPE_CHECKING, Annotated
 import asyncpg
 import strawberry
 
-from kilas.auth.caller import STAFF
-from kilas.auth.policy import can_see_complaint, can_see_tracking_number
+from kilas.auth.policy import can_see_complaint
 from kilas.domain import lifecycle, sla
 from kilas.resolvers import complaint_fields
 from kilas.resolvers.context import Info
-from kilas.resolvers.permissions import tracking_number_forbidden
 from kilas.schema.enums import (
     Channel,
     ComplaintEventType,
@@ -149,11 +147,8 @@ class Complaint(Node):
         "partners only on a complaint they looked up by it or just submitted (FORBIDDEN "
         "otherwise), as it lets its holder confirm or reopen the complaint."
     )
-    def tracking_number(self, info: Info) -> str | None:
-        if not self.tracking_presented and not can_see_tracking_number(
-            info.context.caller, self.row
-        ):
-            raise tracking_number_forbidden()
+    def tracking_number(self) -> str | None:
+        # Who may read it: auth.rules (TrackingNumber), enforced by resolvers.enforce.
         value: str = self.row["tracking_number"]
         return value
 
@@ -162,20 +157,26 @@ class Complaint(Node):
         "data (it leads to the reporter's account): operators and the OPD holding the complaint "
         "only, and every read is logged."
     )
-    async def external_ref(self, info: Info) -> str | None:
-        return await complaint_fields.external_ref(info, self.row)
+    def external_ref(self) -> str | None:
+        # Personal data: auth.rules (PersonalData), enforced and logged by resolvers.enforce.
+        value: str | None = self.row["external_ref"]
+        return value
 
     @strawberry.field(
         description="Who reported the complaint. Personal data: operators always; the OPD "
         "holding the complaint unless the reporter chose anonymity; FORBIDDEN for anyone else. "
         "Every read is written to the access log."
     )
-    async def reporter(self, info: Info) -> Reporter | None:
-        found = await complaint_fields.reporter(info, self.row)
-        if found is None:
+    def reporter(self) -> Reporter | None:
+        # Personal data: auth.rules (PersonalData), enforced and logged by resolvers.enforce.
+        row = self.row
+        if not (row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]):
             return None
-        name, contact, handle = found
-        return Reporter(name=name, contact=contact, handle=handle)
+        return Reporter(
+            name=row["reporter_name"],
+            contact=row["reporter_contact"],
+            handle=row["reporter_handle"],
+        )
 
     @strawberry.field
     async def category(self, info: Info) -> Category | None:
@@ -352,10 +353,9 @@ class ComplaintEvent(Node):
         description='Who acted: "public", "system:sla" (the sweeper), or a member of staff '
         '("jwt:<sub>", "key:<id>"), whom only staff see by name; others see "staff".'
     )
-    def actor(self, info: Info) -> str:
-        if info.context.caller.role in STAFF or not self.stored_actor.startswith(("jwt:", "key:")):
-            return self.stored_actor
-        return "staff"
+    def actor(self) -> str:
+        # Shown by name to staff only: auth.rules (StaffNames), applied by resolvers.enforce.
+        return self.stored_actor
 
     @strawberry.field(
         description="The complaint as it stands when the event is delivered (live) or read "
