@@ -205,13 +205,12 @@ def live_feeds(settings: Settings, pool: asyncpg.Pool, clock: Clock) -> LiveFeed
     async def dashboard(scope: DashboardScope) -> DashboardData:
         return await compute_dashboard(pool, clock, scope)
 
-    async def leaderboard(window: timedelta) -> list[dict[str, Any]]:
+    async def leaderboard(window: timedelta) -> list[performance_db.LeaderboardRow]:
         now = clock.now()
         async with pool.acquire() as conn:
-            rows = await performance_db.leaderboard(
+            return await performance_db.leaderboard(
                 conn, now - window, now, now, settings.leaderboard_min_sample
             )
-        return [dict(row) for row in rows]
 
     return LiveFeeds(
         interval=settings.dashboard_interval, dashboard=dashboard, leaderboard=leaderboard

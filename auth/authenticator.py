@@ -13,6 +13,7 @@ from kilas.auth import api_keys
 from kilas.auth.caller import Caller, Role, public
 from kilas.auth.tokens import JwtVerifier, TokenError, caller_from_claims
 from kilas.db import api_keys as api_keys_db
+from kilas.db.api_keys import ApiKeyRow, KeyStandingRow, StoredApiKeyRow
 from kilas.domain.clock import Clock
 
 # How long a verified API key is trusted without asking the database again: a revoked key stops
@@ -38,7 +39,7 @@ class AuthenticationError(Exception):
 
 @dataclass
 class _CachedKey:
-    row: asyncpg.Record
+    row: StoredApiKeyRow
     checked: float
     touched: float
 
@@ -50,7 +51,7 @@ class Authenticator:
         self._verifier = verifier
         self._keys: dict[bytes, _CachedKey] = {}
         # For still_valid: key id -> (when checked, its revoked_at and expires_at).
-        self._key_checks: dict[int, tuple[float, asyncpg.Record | None]] = {}
+        self._key_checks: dict[int, tuple[float, KeyStandingRow | None]] = {}
         self._opd_ids: dict[str, int | None] = {}
 
     async def authenticate(self, authorization: str | None, address: str = "") -> Caller:
@@ -88,40 +89,35 @@ class Authenticator:
             return known
         assert caller.api_key_id is not None  # only a key's standing is read again
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT revoked_at, expires_at FROM api_keys WHERE id = $1", caller.api_key_id
-            )
-        checked = self._remember_check(caller.api_key_id, row)
+            rows = await api_keys_db.key_standings(conn, [caller.api_key_id])
+        checked = self._remember_check(caller.api_key_id, rows[0] if rows else None)
         return checked[1] is not None and _usable(checked[1], self._clock.now()) is None
 
     async def ended_keys(self, key_ids: Collection[int]) -> dict[int, str]:
         """Of these keys, the ones no longer usable, each with why ("revoked" or "expired"),
         read now in one query; what it reads also answers `still_valid` for a while."""
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
-                "SELECT id, revoked_at, expires_at FROM api_keys WHERE id = ANY($1::bigint[])",
-                list(key_ids),
-            )
-        found = {row["id"]: row for row in rows}
+            rows = await api_keys_db.key_standings(conn, list(key_ids))
+        found = {row.id: row for row in rows}
         now = self._clock.now()
         ended = {}
         for key_id in key_ids:
             row = found.get(key_id)
             self._remember_check(key_id, row)
-            if row is None or row["revoked_at"] is not None:
+            if row is None or row.revoked_at is not None:
                 ended[key_id] = "revoked"
             elif _usable(row, now) is not None:
                 ended[key_id] = "expired"
         if ended:
             # Nor does this instance take them again for what is left of KEY_CACHE_SECONDS.
             for digest, cached in list(self._keys.items()):
-                if cached.row["id"] in ended:
+                if cached.row.id in ended:
                     del self._keys[digest]
         return ended
 
     def _remember_check(
-        self, key_id: int, row: asyncpg.Record | None
-    ) -> tuple[float, asyncpg.Record | None]:
+        self, key_id: int, row: KeyStandingRow | None
+    ) -> tuple[float, KeyStandingRow | None]:
         checked = (time.monotonic(), row)
         if len(self._key_checks) > 10_000:
             self._key_checks.clear()
@@ -165,7 +161,7 @@ class Authenticator:
         if cached is None or mono - cached.checked >= KEY_CACHE_SECONDS:
             async with self._pool.acquire() as conn:
                 row = await api_keys_db.key_by_prefix(conn, prefix)
-            if row is None or not api_keys.matches(key, row["key_hash"]):
+            if row is None or not api_keys.matches(key, row.key_hash):
                 self._keys.pop(digest, None)
                 raise AuthenticationError("the API key is not known")
             cached = _CachedKey(row, mono, cached.touched if cached else 0.0)
@@ -178,23 +174,23 @@ class Authenticator:
         if mono - cached.touched >= TOUCH_EVERY_SECONDS:
             cached.touched = mono
             async with self._pool.acquire() as conn:
-                await api_keys_db.touch_key(conn, cached.row["id"], now)
+                await api_keys_db.touch_key(conn, cached.row.id, now)
         row = cached.row
         return Caller(
-            role=Role(row["role"]),
-            subject=f"key:{row['id']}",
+            role=Role(row.role),
+            subject=f"key:{row.id}",
             address=address,
-            opd_id=row["opd_id"],
-            region_code=row["region_code"],
-            expires_at=row["expires_at"],
-            api_key_id=row["id"],
-            name=row["name"],
+            opd_id=row.opd_id,
+            region_code=row.region_code,
+            expires_at=row.expires_at,
+            api_key_id=row.id,
+            name=row.name,
         )
 
 
-def _usable(row: asyncpg.Record, now: datetime) -> str | None:
-    if row["revoked_at"] is not None:
+def _usable(row: ApiKeyRow | KeyStandingRow, now: datetime) -> str | None:
+    if row.revoked_at is not None:
         return "the API key has been revoked"
-    if row["expires_at"] is not None and now >= row["expires_at"]:
+    if row.expires_at is not None and now >= row.expires_at:
         return "the API key has expired"
     return None

@@ -2,11 +2,10 @@
 
 from datetime import datetime
 
-import asyncpg
-
 from kilas.auth import api_keys
 from kilas.auth.caller import Role
 from kilas.db import api_keys as api_keys_db
+from kilas.db.api_keys import ApiKeyRow
 from kilas.db.pool import Connection
 from kilas.domain.errors import invalid, not_found
 
@@ -22,7 +21,7 @@ async def create_key(
     region_code: str | None,
     expires_at: datetime | None,
     now: datetime,
-) -> tuple[str, asyncpg.Record]:
+) -> tuple[str, ApiKeyRow]:
     """A new key and its row; the key is returned this once and stored only as a hash."""
     name = name.strip()
     if not 1 <= len(name) <= 200:
@@ -56,7 +55,7 @@ async def create_key(
     return key, row
 
 
-async def revoke_key(conn: Connection, key: str, now: datetime) -> tuple[asyncpg.Record, bool]:
+async def revoke_key(conn: Connection, key: str, now: datetime) -> tuple[ApiKeyRow, bool]:
     """(the key's row, whether it was active until now); by id or by prefix."""
     key_id = None
     if key.isdigit() and len(key) < 19:

@@ -80,6 +80,8 @@ class Ctx:
     st: Statement
     # The types' field tables (compiler/fields.py).
     fields: dict[str, dict[str, "FieldFn"]]
+    # The server's settings (page sizes), where the plan is compiled for one; else None.
+    settings: Any = None
 
     @property
     def role(self) -> Role:
@@ -99,28 +101,41 @@ class Ctx:
         if isinstance(rule, Roles) and self.role not in rule.roles:
             raise Unsupported(f"{type_name}.{name}: refused to {self.role.value}")
 
-    def args(self, sel: Sel) -> Getter:
-        """The field's arguments as its resolver gets them (python names, strawberry inputs),
-        read from the request's variables at bind time."""
+    def _converter(self, sel: Sel) -> Callable[[VariableValues], dict[str, Any]]:
+        """How the field's arguments become what its resolver gets (python names, strawberry
+        inputs) from a request's variables."""
         field = self.strawberry.get_field_for_type(sel.name, sel.parent)
         if field is None:
             raise Unsupported(f"{sel.parent}.{sel.name} has no strawberry field")
         registry = self.strawberry.schema_converter.scalar_registry
         config = self.strawberry.config
         node, definition = sel.node, sel.definition
-        key = ("args", id(node))
 
         def converted(variables: VariableValues) -> dict[str, Any]:
             raw = get_argument_values(definition, node, variables)
             return convert_arguments(raw, field.arguments, registry, config)
 
+        return converted
+
+    def args_now(self, sel: Sel) -> dict[str, Any]:
+        """The field's arguments for the request the plan is compiled on: what decides the
+        statement's shape (which filters are given), never a value bound into it."""
+        try:
+            return self._converter(sel)(self.variables)
+        except Exception as error:
+            raise Unsupported(f"{sel.parent}.{sel.name}: arguments") from error
+
+    def args(self, sel: Sel) -> Getter:
+        """The field's arguments as its resolver gets them (python names, strawberry inputs),
+        read from the request's variables at bind time."""
+        converted = self._converter(sel)
+        node = sel.node
+        key = ("args", id(node))
+
         names = _variables_of(node)
         if not names:
             # Written in the document: the same for every request of this plan.
-            try:
-                constant = converted(self.variables)
-            except Exception as error:
-                raise Unsupported(f"{sel.parent}.{sel.name}: arguments") from error
+            constant = self.args_now(sel)
             return lambda b: constant
         # The conversion is a function of the values of the variables the arguments read.
         # What it makes is only ever read (by the resolvers' own argument checks), so one

@@ -1,8 +1,8 @@
 """A validated operation compiled into one statement per root field, cached by what decides
 the statements' shape: the document, the operation, the caller's role, and the values of the
 few variables that change the SQL itself (`@include`/`@skip` conditions, a list's ordering, the
-type a `node` id names) or the cost estimate (`first`). Every other value is a parameter,
-bound per request."""
+type a `node` id names, which filters are given) or the cost estimate (`first`). Every other
+value is a parameter, bound per request."""
 
 import threading
 from collections import OrderedDict
@@ -17,8 +17,11 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     GraphQLSchema,
+    ListValueNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    ValueNode,
     VariableDefinitionNode,
     VariableNode,
     Visitor,
@@ -44,6 +47,8 @@ class RootPlan:
     sql: str
     getters: tuple[Getter, ...]
     errors: tuple[ErrorTemplate, ...]
+    # Run before the getters; each raises when the request is not one the statement answers.
+    checks: tuple[Getter, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,8 +77,9 @@ class OperationPlan:
 
 
 class _ShapeVariables(Visitor):
-    """Where a variable changes the SQL (a directive's condition, `orderBy`, `node(id:)`) or
-    the guards' verdict on the document (`first`, which the cost estimate reads)."""
+    """Where a variable changes the SQL (a directive's condition, `orderBy`, `node(id:)`; which
+    of a list's filters and its `after` cursor are given, not their values) or the guards'
+    verdict on the document (`first`, which the cost estimate reads)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,6 +96,19 @@ class _ShapeVariables(Visitor):
                 self._take(argument, "value")
             elif argument.name.value == "id" and node.name.value == "node":
                 self._take(argument, "node")
+            elif argument.name.value in ("filter", "after"):
+                self._given(argument.value)
+
+    def _given(self, value: ValueNode) -> None:
+        """Every variable in `value` (an input object's fields, a list's items)."""
+        if isinstance(value, VariableNode):
+            self.found.append((value.name.value, "given"))
+        elif isinstance(value, ObjectValueNode):
+            for each in value.fields:
+                self._given(each.value)
+        elif isinstance(value, ListValueNode):
+            for item in value.values:
+                self._given(item)
 
     def _take(self, argument: ArgumentNode, how: str) -> None:
         if isinstance(argument.value, VariableNode):
@@ -117,6 +136,7 @@ def compile_operation(
     operation_name: str | None,
     variables: VariableValues,
     role: Role,
+    settings: Any = None,
 ) -> OperationPlan:
     operation = get_operation_ast(document, operation_name)
     query_type = schema.query_type
@@ -138,14 +158,18 @@ def compile_operation(
             roots.append(Fallback(key, details, f"Query.{name} is not compiled"))
             continue
         statement = Statement(role)
-        ctx = Ctx(schema, strawberry, fragments, variables, operation, statement, FIELDS)
+        ctx = Ctx(schema, strawberry, fragments, variables, operation, statement, FIELDS, settings)
         try:
             ctx.admit("Query", name)
             sql = compile_root(ctx, Sel(key, details, definition, "Query"))
         except Unsupported as error:
             roots.append(Fallback(key, details, str(error)))
             continue
-        roots.append(RootPlan(key, sql, tuple(statement.getters), tuple(statement.errors)))
+        roots.append(
+            RootPlan(
+                key, sql, tuple(statement.getters), tuple(statement.errors), tuple(statement.checks)
+            )
+        )
     fallbacks = [root for root in roots if isinstance(root, Fallback)]
     return OperationPlan(
         tuple(roots),

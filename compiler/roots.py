@@ -8,9 +8,9 @@ from typing import Any
 from graphql.execution.values import get_argument_values
 
 from kilas.compiler.objects import Ctx, Row, Sel, connection, named_type
-from kilas.compiler.sql import Bind, Unsupported, item, json_list, literal
-from kilas.db.complaints import FILTER_NAMES, FILTER_SQL, ORDERINGS, filter_params
-from kilas.db.sql import renumbered
+from kilas.compiler.sql import Bind, Getter, Unsupported, json_list, literal
+from kilas.db.complaints import ORDERINGS, filter_params, filter_sql
+from kilas.db.sql import names_of, renumbered
 from kilas.domain.errors import invalid
 from kilas.resolvers.queries import complaint_filter, page_size_of
 from kilas.schema import inputs
@@ -42,22 +42,79 @@ def _arg(ctx: Ctx, sel: Sel, name: str, convert: Callable[[Any], Any], cast: str
     return ctx.st.param(lambda b: convert(args(b).get(name)), cast)
 
 
+# A filter's input fields, by the parameters of `db.complaints.filter_sql` each gives.
+FILTER_FIELDS = {
+    "status": ("statuses",),
+    "opd_id": ("opd_id",),
+    "region_code": ("region_code",),
+    "category_code": ("category_code",),
+    "channel": ("channels",),
+    "created_from": ("created_from",),
+    "created_before": ("created_before",),
+    "search": ("search", "search_like"),
+    "work_item_id": ("work_item_id",),
+}
+FILTER_PARAMS = frozenset(name for names in FILTER_FIELDS.values() for name in names)
+
+
+def given(value: Any) -> bool:
+    """Whether a filter's value is given, as `resolvers.queries.complaint_filter` reads it: an
+    empty list, an empty or blank text and null are not. The plans' key (`run._shape`) tells
+    these apart, and a request whose filter reads otherwise is refused at bind time (strawberry
+    answers it), so a statement never drops a condition the request has."""
+    return presence(value) == GIVEN
+
+
+# What the plans' key holds of a value that decides only which conditions a statement has.
+ABSENT, EMPTY, GIVEN = 0, 1, 2
+
+
+def presence(value: Any) -> Any:
+    if value is None:
+        return ABSENT
+    if isinstance(value, dict):
+        return tuple(sorted((key, presence(each)) for key, each in value.items()))
+    if value == [] or (isinstance(value, str) and not value.strip()):
+        return EMPTY
+    return GIVEN
+
+
+class Reshaped(Exception):
+    """A request whose filter or page differs in shape from the one its plan was compiled for."""
+
+
 def complaints(ctx: Ctx, sel: Sel) -> str:
     args = ctx.args(sel)
     st = ctx.st
     key = ("filter", id(sel.node))
+    # The statement has a condition for each filter given, and none for the others: a plan
+    # PostgreSQL can keep for every request of this shape (a condition `$n IS NULL OR …` would
+    # need planning anew each time, which under load costs more than the query).
+    now = ctx.args_now(sel)
+    asked = now.get("filter")
+    present = frozenset(
+        name
+        for field, names in FILTER_FIELDS.items()
+        if asked is not None and given(getattr(asked, field))
+        for name in names
+    )
+    where_sql = filter_sql(present, st.visible("complaints"))
+    names = names_of(where_sql)
 
-    def where_args(b: Bind) -> list[Any]:
-        def build() -> list[Any]:
+    def where_args(b: Bind) -> dict[str, Any]:
+        def build() -> dict[str, Any]:
             found = filter_params(complaint_filter(args(b).get("filter"), b.caller))
-            return [found[name] for name in FILTER_NAMES]
+            if {name for name in FILTER_PARAMS if found[name] is not None} != present:
+                raise Reshaped("the filters given differ from the plan's")
+            return found
 
-        found: list[Any] = b.once(key, build)
+        found: dict[str, Any] = b.once(key, build)
         return found
 
+    st.checks.append(where_args)
     start = len(st.getters) + 1
-    st.getters.extend(item(where_args, index) for index in range(len(FILTER_NAMES)))
-    where = renumbered(FILTER_SQL, FILTER_NAMES, start)
+    st.getters.extend(_named(where_args, name) for name in names)
+    where = renumbered(where_sql, names, start)
     # The ordering decides the statement's shape: it is part of the plan's key (plan.py).
     order = get_argument_values(sel.definition, sel.node, ctx.variables).get("orderBy")
     if not isinstance(order, ComplaintOrder):
@@ -72,10 +129,15 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
         after = args(b).get("after")
         return decode_keyset_cursor(after, order.value) if after is not None else (None, None)
 
-    limit = st.param(size, "int")
-    value = st.param(lambda b: cursor(b)[0], "timestamptz")
-    last_id = st.param(lambda b: cursor(b)[1], "bigint")
-    after = f"({value} IS NULL OR ({column}, id) {comparison} ({value}, {last_id}))"
+    limit = _page_size(ctx, now.get("first"), size)
+    # As `resolvers.queries.complaints` reads it: any text but null is a cursor to decode.
+    keyset = now.get("after") is not None
+    after = "true"
+    if keyset:
+        value = st.param(lambda b: cursor(b)[0], "timestamptz")
+        last_id = st.param(lambda b: cursor(b)[1], "bigint")
+        after = f"({column}, id) {comparison} ({value}, {last_id})"
+    st.checks.append(lambda b: _same(args(b).get("after") is not None, keyset, "after"))
     page = f"""(SELECT c.*, row_number() OVER (ORDER BY c.{column} {direction}, c.id {direction})
                AS n FROM (SELECT * FROM complaints
                           WHERE {where} AND {after}
@@ -98,6 +160,28 @@ def complaints(ctx: Ctx, sel: Sel) -> str:
         total=f"(SELECT count(*) FROM complaints WHERE {where})",
     )
     return _paged(page, built)
+
+
+def _named(values: Callable[[Bind], dict[str, Any]], name: str) -> Getter:
+    return lambda b: values(b)[name]
+
+
+def _page_size(ctx: Ctx, first: int | None, size: Callable[[Bind], int]) -> str:
+    """The page size as a constant of the statement when the plan's server and `first` decide
+    it (`first` is part of the plan's key), checked at bind time; else a parameter."""
+    if ctx.settings is None:
+        return ctx.st.param(size, "int")
+    try:
+        constant = page_size_of(ctx.settings, first)
+    except Exception:
+        return ctx.st.param(size, "int")
+    ctx.st.checks.append(lambda b: _same(size(b), constant, "first"))
+    return str(constant)
+
+
+def _same(bound: Any, planned: Any, what: str) -> None:
+    if bound != planned:
+        raise Reshaped(f"{what}: {bound!r} where the plan has {planned!r}")
 
 
 def complaint(ctx: Ctx, sel: Sel) -> str:

@@ -23,7 +23,7 @@ from kilas.compiler.plan import (
     compile_operation,
 )
 from kilas.compiler.readback import ReadBackPlan, compile_read_back, splice
-from kilas.compiler.roots import node_type_of
+from kilas.compiler.roots import node_type_of, presence
 from kilas.compiler.sql import ERROR_KEY, Bind, ErrorTemplate
 from kilas.db.pool import fair_turn
 from kilas.schema.extensions import find_invalid_text
@@ -95,6 +95,8 @@ def _shape(names: tuple[tuple[str, str], ...], variables: dict[str, Any] | None)
                 value = node_type_of(value)
             except Exception:  # no Kilas id: a shape of its own (a fallback)
                 value = "?"
+        elif how == "given":
+            value = presence(value)
         shape.append((name, repr(value)))
     return tuple(shape)
 
@@ -106,6 +108,9 @@ class Refused(Exception):
 
 def _params(plan: OperationPlan, bind: Bind) -> list[list[Any]]:
     try:
+        for root in plan.compiled:
+            for check in root.checks:
+                check(bind)
         return [[getter(bind) for getter in root.getters] for root in plan.compiled]
     except Exception as error:
         raise Refused(str(error)) from error
@@ -288,7 +293,13 @@ class CompiledReads(SchemaExtension):
         plan = caches_of(ec.schema).plans.get_or_compile(
             key,
             lambda: compile_operation(
-                schema, ec.schema, ec.graphql_document, ec.operation_name, coerced, role
+                schema,
+                ec.schema,
+                ec.graphql_document,
+                ec.operation_name,
+                coerced,
+                role,
+                context.settings,
             ),
         )
         if isinstance(plan, str):

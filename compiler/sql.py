@@ -63,6 +63,9 @@ class Statement:
     role: Role
     getters: list[Getter] = field(default_factory=list)
     errors: list[ErrorTemplate] = field(default_factory=list)
+    # What must hold of a request for the statement to answer it as compiled (the shape of the
+    # request's filter, its page size): each raises otherwise, and strawberry answers instead.
+    checks: list[Getter] = field(default_factory=list)
     _shared: dict[str, str] = field(default_factory=dict)
     _aliases: int = 0
 
@@ -109,6 +112,10 @@ class Statement:
         use, proven equal to `can_see_complaint`); `holder` as in `db.complaints.visible_sql`."""
         if self.role in SEES_ALL:
             return "true"
+        if self.role is Role.PUBLIC:
+            # `visibility` of the public, Visibility(non_confidential=True), with its constants
+            # folded in: a statement without parameters is planned once and kept.
+            return f"NOT {alias}.confidential"
         if "visibility" not in self._shared:
             start = len(self.getters) + 1
 

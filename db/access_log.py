@@ -1,10 +1,25 @@
 """SQL for the log of personal-data reads by staff (migration 0007)."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-
 from kilas.db.pool import Connection
+from kilas.db.rows import Row
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLogRow(Row):
+    """One read of personal data, with the tracking number of the complaint read."""
+
+    id: int
+    complaint_id: int
+    tracking_number: str
+    subject: str
+    role: str
+    opd_id: int | None
+    field: str
+    address: str
+    accessed_at: datetime
 
 
 async def record_reads(
@@ -41,9 +56,9 @@ async def page(
     subject: str | None,
     after_id: int | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[AccessLogRow]:
     """Newest first, keyset on id."""
-    return list(
+    return AccessLogRow.from_records(
         await conn.fetch(
             """
             SELECT a.id, a.complaint_id, c.tracking_number, a.subject, a.role, a.opd_id,

@@ -1,5 +1,6 @@
 """SQL for complaints."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -213,20 +214,41 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-FILTER_SQL = f"""
-    (%(statuses)s::text[] IS NULL OR status = any(%(statuses)s))
-    AND (%(opd_id)s::bigint IS NULL OR opd_id = %(opd_id)s)
-    AND (%(region_code)s::text IS NULL OR region_code = %(region_code)s)
-    AND (%(category_code)s::text IS NULL OR category_code = %(category_code)s)
-    AND (%(channels)s::text[] IS NULL OR channel = any(%(channels)s))
-    AND (%(created_from)s::timestamptz IS NULL OR created_at >= %(created_from)s)
-    AND (%(created_before)s::timestamptz IS NULL OR created_at < %(created_before)s)
-    AND (%(search)s::text IS NULL
-         OR search @@ websearch_to_tsquery('indonesian', %(search)s)
-         OR text ILIKE %(search_like)s)
-    AND (%(work_item_id)s::bigint IS NULL OR work_item_id = %(work_item_id)s)
-    AND {visible_sql("complaints")}
-"""
+# Each filter's condition, by the parameter it tests (its type cast where it is first used).
+FILTER_CONDITIONS: dict[str, tuple[str, str]] = {
+    "statuses": ("text[]", "status = any(%(statuses)s)"),
+    "opd_id": ("bigint", "opd_id = %(opd_id)s"),
+    "region_code": ("text", "region_code = %(region_code)s"),
+    "category_code": ("text", "category_code = %(category_code)s"),
+    "channels": ("text[]", "channel = any(%(channels)s)"),
+    "created_from": ("timestamptz", "created_at >= %(created_from)s"),
+    "created_before": ("timestamptz", "created_at < %(created_before)s"),
+    "search": (
+        "text",
+        "(search @@ websearch_to_tsquery('indonesian', %(search)s) OR text ILIKE %(search_like)s)",
+    ),
+    "work_item_id": ("bigint", "work_item_id = %(work_item_id)s"),
+}
+
+
+def filter_sql(given: Collection[str] | None = None, visible: str | None = None) -> str:
+    """The WHERE condition of a complaint filter (`filter_params` names its values). With
+    `given` None, for any filter: each condition holds when its parameter is NULL. Else only the
+    conditions of the filters in `given`, strictly (a statement made for one shape of filter,
+    whose plan PostgreSQL can keep: the compiler's); their parameters must not be NULL. The
+    caller's visibility is `visible_sql` unless `visible` says it otherwise."""
+    parts = []
+    for name, (cast, condition) in FILTER_CONDITIONS.items():
+        typed = condition.replace(f"%({name})s", f"%({name})s::{cast}", 1)
+        if given is None:
+            parts.append(f"(%({name})s::{cast} IS NULL OR {condition})")
+        elif name in given:
+            parts.append(typed)
+    parts.append(visible_sql("complaints") if visible is None else visible)
+    return "\n    AND ".join(parts)
+
+
+FILTER_SQL = filter_sql()
 
 
 def filter_params(f: ComplaintFilter) -> dict[str, Any]:

@@ -1,15 +1,25 @@
 """SQL for the live dashboard: cheap enough to run once a second on a million complaints."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
-
 from kilas.db.pool import Connection
+from kilas.db.rows import Row
 
 
-async def counts(conn: Connection) -> list[asyncpg.Record]:
-    """(status, region_code, channel, n), kept current by a trigger (migration 0005)."""
-    return list(
+@dataclass(frozen=True, slots=True)
+class CountRow(Row):
+    """How many complaints have one status, region and channel."""
+
+    status: str
+    region_code: str
+    channel: str
+    n: int
+
+
+async def counts(conn: Connection) -> list[CountRow]:
+    """Kept current by a trigger (migration 0005)."""
+    return CountRow.from_records(
         await conn.fetch("SELECT status, region_code, channel, n FROM complaint_counts WHERE n > 0")
     )
 

@@ -5,17 +5,14 @@ region, `complaint_counts_by_opd` (0008) for an OPD."""
 
 from datetime import datetime
 
-import asyncpg
-
+from kilas.db.dashboard import CountRow
 from kilas.db.pool import Connection
 
 
-async def counts(
-    conn: Connection, opd_id: int | None, region_code: str | None
-) -> list[asyncpg.Record]:
-    """(status, region_code, channel, n) of the complaints in scope."""
+async def counts(conn: Connection, opd_id: int | None, region_code: str | None) -> list[CountRow]:
+    """As db.dashboard.counts, of the complaints in scope."""
     if opd_id is None:
-        return list(
+        return CountRow.from_records(
             await conn.fetch(
                 """
                 SELECT status, region_code, channel, n FROM complaint_counts
@@ -24,7 +21,7 @@ async def counts(
                 region_code,
             )
         )
-    return list(
+    return CountRow.from_records(
         await conn.fetch(
             """
             SELECT status, region_code, channel, n FROM complaint_counts_by_opd

@@ -11,12 +11,14 @@ still has its row."""
 
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 import asyncpg
 
 from kilas.db.complaints import FILTER_SQL, ComplaintFilter, filter_params
 from kilas.db.pool import Connection
+from kilas.db.rows import Row
 from kilas.db.sql import numbered
 
 # `response_hours` and `resolution_hours` are stored with the row (migration 0009); each
@@ -74,6 +76,64 @@ FIGURE_COLUMNS = """
     response_sla_share, breaches, escalations, average_rating, ratings
 """
 
+
+@dataclass(frozen=True, slots=True)
+class FiguresRow(Row):
+    """FIGURE_COLUMNS, of one unit over a period; the rows below add whose figures they are."""
+
+    received: int
+    resolved: int
+    backlog: int
+    median_response_hours: float | None
+    p90_response_hours: float | None
+    median_resolution_hours: float | None
+    p90_resolution_hours: float | None
+    responses_decided: int
+    responses_on_time: int
+    response_sla_share: float | None
+    breaches: int
+    escalations: int
+    average_rating: float | None
+    ratings: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpdPerformanceRow(FiguresRow):
+    opd_id: int
+    slug: str
+    short_name: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionPerformanceRow(FiguresRow):
+    region_code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderboardRow(FiguresRow):
+    rank: int
+    opd_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AccountabilityRow(Row):
+    """One OPD's breaches and escalations in one month (WIB), with its current head."""
+
+    opd_id: int
+    head_name: str | None
+    head_title: str | None
+    month: date
+    breaches: int
+    response_breaches: int
+    resolution_breaches: int
+    escalations: int
+    escalations_level1: int
+    escalations_level2: int
+    escalations_level3: int
+
+
 # The open backlog: per OPD, an index-only range of `complaints_opd_status` (a grouped count
 # would read rows scattered all over the table); per region, the trigger-kept `complaint_counts`.
 _OPD_BACKLOG = """
@@ -104,10 +164,10 @@ async def _report_settings(conn: Connection) -> AsyncIterator[None]:
 
 async def opd_performance(
     conn: Connection, start: datetime, end: datetime, now: datetime
-) -> list[asyncpg.Record]:
+) -> list[OpdPerformanceRow]:
     """One row per OPD, including those with nothing in the period, by short name."""
     async with _report_settings(conn):
-        return list(
+        return OpdPerformanceRow.from_records(
             await conn.fetch(
                 f"""
                 WITH {_OPD_FIGURES}
@@ -124,10 +184,10 @@ async def opd_performance(
 
 async def region_performance(
     conn: Connection, start: datetime, end: datetime, now: datetime
-) -> list[asyncpg.Record]:
+) -> list[RegionPerformanceRow]:
     """One row per region (all 35), by code."""
     async with _report_settings(conn):
-        return list(
+        return RegionPerformanceRow.from_records(
             await conn.fetch(
                 f"""
                 WITH {_REGION_FIGURES}
@@ -144,11 +204,11 @@ async def region_performance(
 
 async def leaderboard(
     conn: Connection, start: datetime, end: datetime, now: datetime, min_sample: int
-) -> list[asyncpg.Record]:
+) -> list[LeaderboardRow]:
     """OPDs that received at least `min_sample` complaints, fastest first: by share of responses
     within the SLA, then by median response time, then by id, so that ranks never tie."""
     async with _report_settings(conn):
-        return list(
+        return LeaderboardRow.from_records(
             await conn.fetch(
                 f"""
                 WITH {_OPD_FIGURES}
@@ -167,10 +227,12 @@ async def leaderboard(
         )
 
 
-async def accountability(conn: Connection, start: datetime, end: datetime) -> list[asyncpg.Record]:
+async def accountability(
+    conn: Connection, start: datetime, end: datetime
+) -> list[AccountabilityRow]:
     """Breaches and escalations per OPD and calendar month in WIB, with the OPD's current head;
     only the months in which an OPD had any."""
-    return list(
+    return AccountabilityRow.from_records(
         await conn.fetch(
             """
             SELECT e.opd_id, o.head_name, o.head_title,

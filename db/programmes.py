@@ -1,11 +1,12 @@
 """SQL for programmes and their work items."""
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from kilas.db.pool import Connection
+from kilas.db.rows import Row
 
 PROGRAMME_COLUMNS = """
     id, code, name, description, owner_opd_id, fiscal_year, budget_idr, realisation_idr, target,
@@ -17,6 +18,43 @@ WORK_ITEM_COLUMNS = """
 """
 
 
+@dataclass(frozen=True, slots=True)
+class ProgrammeRow(Row):
+    id: int
+    code: str
+    name: str
+    description: str
+    owner_opd_id: int
+    fiscal_year: int
+    budget_idr: Decimal
+    realisation_idr: Decimal
+    target: Decimal
+    achievement: Decimal
+    unit: str
+    status: str
+    predecessor_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemRow(Row):
+    id: int
+    programme_id: int
+    name: str
+    region_code: str
+    road_segment: str | None
+    lat: float | None
+    lon: float | None
+    length_km: Decimal | None
+    progress_pct: Decimal
+    status: str
+    planned_start: date | None
+    planned_end: date | None
+    created_at: datetime
+    updated_at: datetime
+
+
 async def list_programmes(
     conn: Connection,
     *,
@@ -25,8 +63,8 @@ async def list_programmes(
     status: str | None,
     after_id: int | None,
     limit: int,
-) -> list[asyncpg.Record]:
-    return list(
+) -> list[ProgrammeRow]:
+    return ProgrammeRow.from_records(
         await conn.fetch(
             f"""
             SELECT {PROGRAMME_COLUMNS} FROM programmes
@@ -45,22 +83,23 @@ async def list_programmes(
     )
 
 
-async def programmes_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+async def programmes_by_ids(conn: Connection, ids: list[int]) -> list[ProgrammeRow]:
+    return ProgrammeRow.from_records(
         await conn.fetch(
             f"SELECT {PROGRAMME_COLUMNS} FROM programmes WHERE id = any($1::bigint[])", ids
         )
     )
 
 
-async def programme_by_code(conn: Connection, code: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def programme_by_code(conn: Connection, code: str) -> ProgrammeRow | None:
+    record = await conn.fetchrow(
         f"SELECT {PROGRAMME_COLUMNS} FROM programmes WHERE code = $1", code.upper()
     )
+    return ProgrammeRow.from_optional(record)
 
 
-async def successors_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+async def successors_by_ids(conn: Connection, ids: list[int]) -> list[ProgrammeRow]:
+    return ProgrammeRow.from_records(
         await conn.fetch(
             f"""
             SELECT {PROGRAMME_COLUMNS} FROM programmes
@@ -71,9 +110,9 @@ async def successors_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Re
     )
 
 
-async def insert_programme(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record | None:
+async def insert_programme(conn: Connection, fields: dict[str, Any]) -> ProgrammeRow | None:
     """None when the code is taken."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         INSERT INTO programmes (code, name, description, owner_opd_id, fiscal_year, budget_idr,
             realisation_idr, target, achievement, unit, status, predecessor_id)
@@ -94,13 +133,14 @@ async def insert_programme(conn: Connection, fields: dict[str, Any]) -> asyncpg.
         fields["status"],
         fields["predecessor_id"],
     )
+    return ProgrammeRow.from_optional(record)
 
 
 async def update_programme(
     conn: Connection, programme_id: int, fields: dict[str, Any]
-) -> asyncpg.Record | None:
+) -> ProgrammeRow | None:
     """Absent or None fields keep their value."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         UPDATE programmes SET
             name = coalesce($2, name),
@@ -123,12 +163,13 @@ async def update_programme(
         fields.get("achievement"),
         fields.get("status"),
     )
+    return ProgrammeRow.from_optional(record)
 
 
 async def work_items_by_programme_ids(
     conn: Connection, programme_ids: list[int]
-) -> list[asyncpg.Record]:
-    return list(
+) -> list[WorkItemRow]:
+    return WorkItemRow.from_records(
         await conn.fetch(
             f"""
             SELECT {WORK_ITEM_COLUMNS} FROM work_items
@@ -139,16 +180,16 @@ async def work_items_by_programme_ids(
     )
 
 
-async def work_items_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+async def work_items_by_ids(conn: Connection, ids: list[int]) -> list[WorkItemRow]:
+    return WorkItemRow.from_records(
         await conn.fetch(
             f"SELECT {WORK_ITEM_COLUMNS} FROM work_items WHERE id = any($1::bigint[])", ids
         )
     )
 
 
-async def insert_work_item(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
-    row = await conn.fetchrow(
+async def insert_work_item(conn: Connection, fields: dict[str, Any]) -> WorkItemRow:
+    record = await conn.fetchrow(
         f"""
         INSERT INTO work_items (programme_id, name, region_code, road_segment, lat, lon,
             length_km, progress_pct, status, planned_start, planned_end)
@@ -167,14 +208,14 @@ async def insert_work_item(conn: Connection, fields: dict[str, Any]) -> asyncpg.
         fields["planned_start"],
         fields["planned_end"],
     )
-    assert row is not None
-    return row
+    assert record is not None
+    return WorkItemRow.from_record(record)
 
 
 async def update_work_item_progress(
     conn: Connection, work_item_id: int, progress_pct: Decimal, status: str | None
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+) -> WorkItemRow | None:
+    record = await conn.fetchrow(
         f"""
         UPDATE work_items SET progress_pct = $2, status = coalesce($3, status), updated_at = now()
         WHERE id = $1
@@ -184,3 +225,4 @@ async def update_work_item_progress(
         progress_pct,
         status,
     )
+    return WorkItemRow.from_optional(record)

@@ -35,6 +35,11 @@ def numbered(sql: str, values: Mapping[str, Any]) -> tuple[str, list[Any]]:
     return text, [values[name] for name in names]
 
 
+def names_of(sql: str) -> tuple[str, ...]:
+    """The named parameters of `sql`, in order of first use."""
+    return _numbered(sql)[1]
+
+
 def renumbered(sql: str, names: Sequence[str], first: int) -> str:
     """`sql` with its named parameters `names` numbered from `first` on, in that order: for a
     fragment that joins a statement numbered elsewhere (the compiler's, compiler/sql.py), whose

@@ -93,26 +93,25 @@ async def append(
 
 async def transition(
     conn: Connection,
-    complaint_id: int,
+    row: asyncpg.Record,
     event: EventType,
     *,
-    expected_version: int | None,
     actor: str,
     note: str | None,
     at: datetime | None,
     changes: dict[str, Any] | None = None,
     data: dict[str, Any] | None = None,
-    before: asyncpg.Record | None = None,
     rules: SlaRules | None = None,
 ) -> Outcome:
-    row = before or await locked(conn, complaint_id, expected_version)
+    """Record `event` on `row`, which the caller has locked (and checked against the version
+    it expected) in this transaction."""
     if rules is not None:
         # Marks that came due before this command are written first, so the record does not
         # depend on whether the sweeper passed by in between (a late follow-up is a breach).
         row = await _settle(conn, row, await now_or(conn, at), rules)
     status = move(row, event)
     after = await complaints_db.update_complaint(
-        conn, complaint_id, {"status": status, **(changes or {})}, at
+        conn, row["id"], {"status": status, **(changes or {})}, at
     )
     appended = await append(conn, row, after, event, actor, note, data or {}, at)
     return Outcome(after, appended)
@@ -130,16 +129,7 @@ async def apply_system_event(
 ) -> Outcome:
     """An event the system records on a complaint already locked by the caller."""
     return await transition(
-        conn,
-        row["id"],
-        event,
-        expected_version=None,
-        actor=actor,
-        note=None,
-        at=at,
-        changes=changes,
-        data=data,
-        before=row,
+        conn, row, event, actor=actor, note=None, at=at, changes=changes, data=data
     )
 
 

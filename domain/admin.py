@@ -5,11 +5,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
 from kilas.db.pool import Connection
+from kilas.db.programmes import ProgrammeRow, WorkItemRow
+from kilas.db.reference import OpdRow, SlaPolicyRow, SocialAccountRow
 from kilas.domain.errors import DomainError, ErrorCode, invalid, not_found
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
@@ -36,7 +36,7 @@ def _amount(value: Decimal | None, field: str, maximum: Decimal) -> Decimal | No
     return value
 
 
-async def create_opd(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
+async def create_opd(conn: Connection, fields: dict[str, Any]) -> OpdRow:
     slug = fields["slug"].strip().lower()
     if not _SLUG.fullmatch(slug):
         raise invalid("slug", "slug: 2-63 lowercase letters, digits or dashes")
@@ -56,7 +56,7 @@ async def create_opd(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record
     return row
 
 
-async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> asyncpg.Record:
+async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> OpdRow:
     # Per column: the input field that errors name, its length limit, whether it is required.
     rules = {
         "short_name": ("shortName", 80, True),
@@ -79,7 +79,7 @@ async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> a
 
 async def add_social_account(
     conn: Connection, opd_id: int, platform: str, handle: str, verified: bool
-) -> asyncpg.Record:
+) -> SocialAccountRow:
     handle = (_text(handle, "handle", 100) or "").lstrip("@")
     if not re.fullmatch(r"[A-Za-z0-9_.]{1,100}", handle):
         raise invalid("handle", "a handle has letters, digits, dots and underscores only")
@@ -95,21 +95,21 @@ async def add_social_account(
 
 async def set_social_account_verified(
     conn: Connection, account_id: int, verified: bool
-) -> asyncpg.Record:
+) -> SocialAccountRow:
     row = await reference_db.set_social_account_verified(conn, account_id, verified)
     if row is None:
         raise not_found("social account", account_id, "socialAccountId")
     return row
 
 
-async def remove_social_account(conn: Connection, account_id: int) -> asyncpg.Record:
+async def remove_social_account(conn: Connection, account_id: int) -> SocialAccountRow:
     row = await reference_db.delete_social_account(conn, account_id)
     if row is None:
         raise not_found("social account", account_id, "socialAccountId")
     return row
 
 
-async def create_programme(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
+async def create_programme(conn: Connection, fields: dict[str, Any]) -> ProgrammeRow:
     code = fields["code"].strip().upper()
     if not _PROGRAMME_CODE.fullmatch(code):
         raise invalid("code", "code: 2-40 capital letters, digits or dashes")
@@ -144,7 +144,7 @@ async def create_programme(conn: Connection, fields: dict[str, Any]) -> asyncpg.
 
 async def update_programme(
     conn: Connection, programme_id: int, fields: dict[str, Any]
-) -> asyncpg.Record:
+) -> ProgrammeRow:
     description: str | None = fields.get("description")
     if description is not None and len(description) > 5000:
         raise invalid("description", "description is longer than 5000 characters")
@@ -163,7 +163,7 @@ async def update_programme(
     return row
 
 
-async def create_work_item(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record:
+async def create_work_item(conn: Connection, fields: dict[str, Any]) -> WorkItemRow:
     if not await programmes_db.programmes_by_ids(conn, [fields["programme_id"]]):
         raise not_found("programme", fields["programme_id"], "programmeId")
     if not await reference_db.regions_by_codes(conn, [fields["region_code"]]):
@@ -189,7 +189,7 @@ async def create_work_item(conn: Connection, fields: dict[str, Any]) -> asyncpg.
 
 async def update_work_item_progress(
     conn: Connection, work_item_id: int, progress_pct: Decimal, status: str | None
-) -> asyncpg.Record:
+) -> WorkItemRow:
     _amount(progress_pct, "progressPct", Decimal(100))
     row = await programmes_db.update_work_item_progress(conn, work_item_id, progress_pct, status)
     if row is None:
@@ -206,7 +206,7 @@ async def add_sla_policy(
     resolution_hours: int,
     category_hours: dict[str, int],
     now: datetime,
-) -> asyncpg.Record:
+) -> SlaPolicyRow:
     """A new policy version. It takes effect at `effective_from`, which may not be in the past:
     complaints already assigned keep the version they were assigned under."""
     clean_name = _text(name, "name", 200)
@@ -216,12 +216,12 @@ async def add_sla_policy(
     if effective_from < now:
         raise invalid("effectiveFrom", "a policy version cannot take effect in the past")
     latest = await reference_db.latest_sla_policy(conn)
-    if latest is not None and effective_from <= latest["effective_from"]:
+    if latest is not None and effective_from <= latest.effective_from:
         raise invalid("effectiveFrom", "a new version must take effect after the latest one")
     for field, hours in (("responseHours", response_hours), ("resolutionHours", resolution_hours)):
         if not 1 <= hours <= 24 * 365:
             raise invalid(field, f"{field} must be between 1 and 8760")
-    known = {row["code"] for row in await reference_db.all_categories(conn)}
+    known = {category.code for category in await reference_db.all_categories(conn)}
     for code, hours in category_hours.items():
         if code not in known:
             raise not_found("category", code, "categoryResolutionHours")

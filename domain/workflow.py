@@ -39,21 +39,40 @@ class CommandContext:
     caller has locked it in the step's transaction already (one lock, not two)."""
 
     actor: str
-    at: datetime | None
-    rules: SlaRules
+    at: datetime | None = None
+    rules: SlaRules = DEFAULT_RULES
     expected_version: int | None = None
     locked_row: asyncpg.Record | None = None
 
-    @property
-    def step_arguments(self) -> dict[str, Any]:
-        """The keyword arguments the steps (`assign` … `link_work_item`) share."""
-        return {
-            "actor": self.actor,
-            "at": self.at,
-            "rules": self.rules,
-            "expected_version": self.expected_version,
-            "locked_row": self.locked_row,
-        }
+    async def lock(self, conn: Connection, complaint_id: int) -> asyncpg.Record:
+        """The complaint's row, locked for the step's transaction, at the caller's version."""
+        return await locked(conn, complaint_id, self.expected_version, self.locked_row)
+
+    async def now(self, conn: Connection) -> datetime:
+        return await now_or(conn, self.at)
+
+    async def transition(
+        self,
+        conn: Connection,
+        row: asyncpg.Record,
+        event: EventType,
+        *,
+        note: str | None = None,
+        changes: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """Record `event` on the row `lock` gave, by this command's actor at its moment."""
+        return await transition(
+            conn,
+            row,
+            event,
+            actor=self.actor,
+            note=note,
+            at=self.at,
+            changes=changes,
+            data=data,
+            rules=self.rules,
+        )
 
 
 _TRACKING_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -132,14 +151,14 @@ async def _require_region(conn: Connection, code: str) -> None:
         raise not_found("region", code, "regionCode")
 
 
-async def _require_category(conn: Connection, code: str) -> asyncpg.Record:
+async def _require_category(conn: Connection, code: str) -> reference_db.CategoryRow:
     rows = await reference_db.categories_by_codes(conn, [code])
     if not rows:
         raise not_found("category", code, "categoryCode")
     return rows[0]
 
 
-async def _require_opd(conn: Connection, opd_id: int) -> asyncpg.Record:
+async def _require_opd(conn: Connection, opd_id: int) -> reference_db.OpdRow:
     rows = await reference_db.opds_by_ids(conn, [opd_id])
     if not rows:
         raise not_found("OPD", opd_id, "opdId")
@@ -200,16 +219,16 @@ async def _deadlines(
         policy = (await reference_db.sla_policies_by_ids(conn, [row["sla_policy_id"]]))[0]
     else:
         policy = await reference_db.sla_policy_in_force(conn, now)
-    resolution_hours = policy["resolution_hours"]
+    resolution_hours = policy.resolution_hours
     if category_code is not None:
-        overrides = await reference_db.category_hours_by_policy_ids(conn, [policy["id"]])
+        overrides = await reference_db.category_hours_by_policy_ids(conn, [policy.id])
         for override in overrides:
-            if override["category_code"] == category_code:
-                resolution_hours = override["resolution_hours"]
+            if override.category_code == category_code:
+                resolution_hours = override.resolution_hours
     return {
-        "sla_policy_id": policy["id"],
+        "sla_policy_id": policy.id,
         "assigned_at": now,
-        "response_due_at": now + timedelta(hours=policy["response_hours"]),
+        "response_due_at": now + timedelta(hours=policy.response_hours),
         "resolution_due_at": now + timedelta(hours=resolution_hours),
         "first_response_at": None,
         # A new OPD starts with fresh clocks and no escalation; the old OPD's breaches stay in
@@ -226,20 +245,16 @@ async def _deadlines(
 async def assign(
     conn: Connection,
     complaint_id: int,
+    command: CommandContext,
     *,
     opd_id: int | None,
     category_code: str | None,
-    expected_version: int | None,
-    actor: str,
     note: str | None = None,
     reassign: bool = False,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """Disposition of a verified complaint to an OPD (by default the category's OPD), or with
     `reassign`, handing an assigned complaint to another OPD (the reason is then required)."""
-    row = await locked(conn, complaint_id, expected_version, locked_row)
+    row = await command.lock(conn, complaint_id)
     event = EventType.REASSIGNED if reassign else EventType.ASSIGNED
     move(row, event)
     category_code = category_code or row["category_code"]
@@ -248,190 +263,108 @@ async def assign(
     if opd_id is None:
         if category_code is None:
             raise invalid("opdId", "give an OPD, or a category whose default OPD takes it")
-        opd_id = category["default_opd_id"]
+        opd_id = category.default_opd_id
     await _require_opd(conn, opd_id)
     if reassign and opd_id == row["opd_id"]:
         raise invalid("opdId", "the complaint is already assigned to that OPD")
-    now = await now_or(conn, at)
-    deadlines = await _deadlines(conn, row, category_code, now)
-    changes = {"opd_id": opd_id, "category_code": category_code, **deadlines}
-    return await transition(
+    deadlines = await _deadlines(conn, row, category_code, await command.now(conn))
+    return await command.transition(
         conn,
-        complaint_id,
+        row,
         event,
-        expected_version=expected_version,
-        actor=actor,
         note=_clean_note(note, "reason" if reassign else "note", required=reassign),
-        at=at,
-        changes=changes,
+        changes={"opd_id": opd_id, "category_code": category_code, **deadlines},
         data={
             "response_due_at": deadlines["response_due_at"].isoformat(),
             "resolution_due_at": deadlines["resolution_due_at"].isoformat(),
         },
-        before=row,
-        rules=rules,
     )
 
 
 async def follow_up(
-    conn: Connection,
-    complaint_id: int,
-    *,
-    message: str,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
+    conn: Connection, complaint_id: int, command: CommandContext, *, message: str
 ) -> Outcome:
     """An OPD's follow-up; the first one answers the response deadline and starts the work."""
     note = _clean_note(message, "message", required=True)
-    row = await locked(conn, complaint_id, expected_version, locked_row)
+    row = await command.lock(conn, complaint_id)
     changes = {}
     if row["first_response_at"] is None:
-        changes["first_response_at"] = await now_or(conn, at)
-    return await transition(
-        conn,
-        complaint_id,
-        EventType.FOLLOWED_UP,
-        expected_version=expected_version,
-        actor=actor,
-        note=note,
-        at=at,
-        changes=changes,
-        before=row,
-        rules=rules,
-    )
+        changes["first_response_at"] = await command.now(conn)
+    return await command.transition(conn, row, EventType.FOLLOWED_UP, note=note, changes=changes)
 
 
 async def resolve(
-    conn: Connection,
-    complaint_id: int,
-    *,
-    resolution: str,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
+    conn: Connection, complaint_id: int, command: CommandContext, *, resolution: str
 ) -> Outcome:
     note = _clean_note(resolution, "resolution", required=True)
-    row = await locked(conn, complaint_id, expected_version, locked_row)
-    return await transition(
-        conn,
-        complaint_id,
-        EventType.RESOLVED,
-        expected_version=expected_version,
-        actor=actor,
-        note=note,
-        at=at,
-        changes={"resolved_at": await now_or(conn, at)},
-        before=row,
-        rules=rules,
+    row = await command.lock(conn, complaint_id)
+    return await command.transition(
+        conn, row, EventType.RESOLVED, note=note, changes={"resolved_at": await command.now(conn)}
     )
 
 
 async def confirm(
     conn: Connection,
     complaint_id: int,
+    command: CommandContext,
     *,
     rating: int,
     comment: str | None,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
     """The reporter confirms the resolution and rates it 1-5; the complaint closes."""
     if not 1 <= rating <= 5:
         raise invalid("rating", "the rating must be a whole number from 1 to 5")
     comment = _clean_note(comment, "comment")
-    row = await locked(conn, complaint_id, expected_version, locked_row)
-    return await transition(
+    row = await command.lock(conn, complaint_id)
+    return await command.transition(
         conn,
-        complaint_id,
+        row,
         EventType.CONFIRMED,
-        expected_version=expected_version,
-        actor=actor,
         note=comment,
-        at=at,
-        changes={"rating": rating, "rating_comment": comment, "closed_at": await now_or(conn, at)},
+        changes={
+            "rating": rating,
+            "rating_comment": comment,
+            "closed_at": await command.now(conn),
+        },
         data={"rating": rating},
-        before=row,
-        rules=rules,
     )
 
 
 async def reopen(
-    conn: Connection,
-    complaint_id: int,
-    *,
-    reason: str,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
+    conn: Connection, complaint_id: int, command: CommandContext, *, reason: str
 ) -> Outcome:
     """The reporter says the problem is not solved: back to the OPD."""
     note = _clean_note(reason, "reason", required=True)
-    row = await locked(conn, complaint_id, expected_version, locked_row)
-    return await transition(
-        conn,
-        complaint_id,
-        EventType.REOPENED,
-        expected_version=expected_version,
-        actor=actor,
-        note=note,
-        at=at,
-        changes={"resolved_at": None},
-        before=row,
-        rules=rules,
+    row = await command.lock(conn, complaint_id)
+    return await command.transition(
+        conn, row, EventType.REOPENED, note=note, changes={"resolved_at": None}
     )
 
 
 async def close(
-    conn: Connection,
-    complaint_id: int,
-    *,
-    note: str | None,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
+    conn: Connection, complaint_id: int, command: CommandContext, *, note: str | None
 ) -> Outcome:
     """Close a resolved complaint without the reporter's rating."""
-    row = await locked(conn, complaint_id, expected_version, locked_row)
-    return await transition(
+    row = await command.lock(conn, complaint_id)
+    return await command.transition(
         conn,
-        complaint_id,
+        row,
         EventType.CLOSED,
-        expected_version=expected_version,
-        actor=actor,
         note=_clean_note(note, "note"),
-        at=at,
-        changes={"closed_at": await now_or(conn, at)},
-        before=row,
-        rules=rules,
+        changes={"closed_at": await command.now(conn)},
     )
 
 
 async def reject(
     conn: Connection,
     complaint_id: int,
+    command: CommandContext,
     *,
     reason: RejectionReason,
     note: str | None,
     duplicate_of_id: int | None,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
 ) -> Outcome:
-    row = await locked(conn, complaint_id, expected_version, locked_row)
+    row = await command.lock(conn, complaint_id)
     if reason is RejectionReason.DUPLICATE:
         if duplicate_of_id is None:
             raise invalid("duplicateOfId", "a duplicate needs the complaint it duplicates")
@@ -441,48 +374,29 @@ async def reject(
             raise not_found("complaint", duplicate_of_id, "duplicateOfId")
     elif duplicate_of_id is not None:
         raise invalid("duplicateOfId", "only a DUPLICATE rejection names another complaint")
-    return await transition(
+    return await command.transition(
         conn,
-        complaint_id,
+        row,
         EventType.REJECTED,
-        expected_version=expected_version,
-        actor=actor,
         note=_clean_note(note, "note"),
-        at=at,
         changes={"rejection_reason": reason, "duplicate_of_id": duplicate_of_id},
         data={"reason": str(reason), "duplicate_of_id": duplicate_of_id},
-        before=row,
-        rules=rules,
     )
 
 
 async def link_work_item(
-    conn: Connection,
-    complaint_id: int,
-    *,
-    work_item_id: int | None,
-    expected_version: int | None,
-    actor: str,
-    at: datetime | None = None,
-    rules: SlaRules = DEFAULT_RULES,
-    locked_row: asyncpg.Record | None = None,
+    conn: Connection, complaint_id: int, command: CommandContext, *, work_item_id: int | None
 ) -> Outcome:
     """Link the complaint to a programme work item (a scheduled fix), or unlink it with None."""
-    row = await locked(conn, complaint_id, expected_version, locked_row)
+    row = await command.lock(conn, complaint_id)
     if work_item_id is not None and not await programmes_db.work_items_by_ids(conn, [work_item_id]):
         raise not_found("work item", work_item_id, "workItemId")
     if work_item_id == row["work_item_id"]:
         raise invalid("workItemId", "the complaint is already linked that way")
-    return await transition(
+    return await command.transition(
         conn,
-        complaint_id,
+        row,
         EventType.WORK_ITEM_LINKED,
-        expected_version=expected_version,
-        actor=actor,
-        note=None,
-        at=at,
         changes={"work_item_id": work_item_id},
         data={"work_item_id": work_item_id},
-        before=row,
-        rules=rules,
     )

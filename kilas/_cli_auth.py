@@ -9,6 +9,7 @@ from typing import Any
 from kilas.auth import key_admin
 from kilas.auth.caller import Role
 from kilas.auth.tokens import issue
+from kilas.db.api_keys import ApiKeyRow
 from kilas.domain.errors import DomainError
 from kilas.settings import Settings
 
@@ -130,7 +131,7 @@ async def _create(conn: Any, args: argparse.Namespace) -> None:
         raise CommandError(error.message) from None
     print(key)
     print(
-        f"created key {row['id']} ({row['prefix']}) for {row['name']!r}: {_describe(row)}. Keep "
+        f"created key {row.id} ({row.prefix}) for {row.name!r}: {_describe(row)}. Keep "
         "it now: Kilas stores only its hash and cannot show it again.",
         file=sys.stderr,
     )
@@ -143,33 +144,32 @@ async def _revoke(conn: Any, key: str) -> None:
         row, was_active = await revoke_key(conn, key, datetime.now(UTC))
     except DomainError:
         raise CommandError(f"no API key has the id or prefix {key!r}") from None
-    label = f"key {row['id']} ({row['prefix']})"
+    label = f"key {row.id} ({row.prefix})"
     if not was_active:
-        print(f"{label} was already revoked at {row['revoked_at']:%Y-%m-%d %H:%M}")
+        print(f"{label} was already revoked at {row.revoked_at:%Y-%m-%d %H:%M}")
     else:
-        print(f"revoked {label} {row['name']!r}")
+        print(f"revoked {label} {row.name!r}")
 
 
-def _describe(row: Any) -> str:
-    scope = [f"OPD {row['opd_slug']}"] if row["opd_slug"] else []
-    if row["region_code"]:
-        scope.append(f"region {row['region_code']}")
-    return row["role"] + (f" ({', '.join(scope)})" if scope else "")
+def _describe(row: ApiKeyRow) -> str:
+    scope = [f"OPD {row.opd_slug}"] if row.opd_slug else []
+    if row.region_code:
+        scope.append(f"region {row.region_code}")
+    return row.role + (f" ({', '.join(scope)})" if scope else "")
 
 
-def _print_keys(rows: list[Any]) -> None:
+def _print_keys(rows: list[ApiKeyRow]) -> None:
     if not rows:
         print("no API keys yet: create one with `kilas apikey create`")
         return
     now = datetime.now(UTC)
     print(f"{'id':>4}  {'prefix':8}  {'status':8}  {'last used':16}  name, role and scope")
     for row in rows:
-        if row["revoked_at"] is not None:
+        if row.revoked_at is not None:
             status = "revoked"
-        elif row["expires_at"] is not None and row["expires_at"] <= now:
+        elif row.expires_at is not None and row.expires_at <= now:
             status = "expired"
         else:
             status = "active"
-        used = f"{row['last_used_at']:%Y-%m-%d %H:%M}" if row["last_used_at"] else "never"
-        print(f"{row['id']:>4}  {row['prefix']:8}  {status:8}  {used:16}  {row['name']}: "
-              f"{_describe(row)}")  # fmt: skip
+        used = f"{row.last_used_at:%Y-%m-%d %H:%M}" if row.last_used_at else "never"
+        print(f"{row.id:>4}  {row.prefix:8}  {status:8}  {used:16}  {row.name}: {_describe(row)}")

@@ -4,10 +4,11 @@ a seeded random generator alone, so that a seed replays the same stream."""
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from kilas import _demo_texts as t
 from kilas import demo
+from kilas.db.reference import RegionRow
 
 # The demo's own weights, place names and reporters, so that a simulated complaint reads like a
 # loaded one.
@@ -50,7 +51,7 @@ class Case:
 @dataclass
 class Planner:
     rng: random.Random
-    regions: dict[str, dict[str, Any]]  # code -> code, name, type, seat, seat_lat, seat_lon
+    regions: dict[str, RegionRow]  # by code
     neighbours: dict[str, list[str]]  # code -> the two nearest other seats
     category_opds: dict[str, str]  # category code -> default OPD slug
     work_item_regions: frozenset[str]  # regions with a Jalan Cantik work item
@@ -72,7 +73,7 @@ class Planner:
         n, channel = self.made, self.channel()
         category = _pick(rng, t.CATEGORY_WEIGHTS)
         code = _pick(rng, {c: demo.BIG_REGIONS.get(c, 1.0) for c in self.regions})
-        ctx = _context(rng, cast(Any, self.regions[code]), self.neighbours[code])
+        ctx = _context(rng, self.regions[code], self.neighbours[code])
         core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
         reason = _pick(rng, REJECTIONS) if rng.random() < 0.1 else None
         original = self._original(category) if reason == "DUPLICATE" else None
@@ -210,10 +211,10 @@ class Planner:
         }
         if rng.random() < (0.7 if channel == "APP" else 0.3):
             submission["location"] = {
-                "lat": round(region["seat_lat"] + rng.gauss(0, 0.03), 5),
-                "lon": round(region["seat_lon"] + rng.gauss(0, 0.03), 5),
+                "lat": round(region.seat_lat + rng.gauss(0, 0.03), 5),
+                "lon": round(region.seat_lon + rng.gauss(0, 0.03), 5),
             }
-        who = demo.reporter(rng, _channel(channel), region["seat"])
+        who = demo.reporter(rng, _channel(channel), region.seat)
         submission["anonymous"] = bool(who.get("anonymous"))
         submission["confidential"] = bool(who.get("confidential"))
         if not submission["anonymous"]:
@@ -231,22 +232,23 @@ def _channel(value: str) -> Any:
 
 def planner(rng: random.Random, reference: dict[str, Any], tag: str) -> Planner:
     """A planner for the regions, categories and work items the server answered with."""
+    # The demo's place names read a region as the database holds it.
     regions = {
-        r["code"]: {
-            "code": r["code"],
-            "name": r["name"],
-            "type": r["type"],
-            "seat": r["seat"],
-            "seat_lat": r["seatLocation"]["lat"],
-            "seat_lon": r["seatLocation"]["lon"],
-        }
+        r["code"]: RegionRow(
+            code=r["code"],
+            name=r["name"],
+            type=r["type"],
+            seat=r["seat"],
+            seat_lat=r["seatLocation"]["lat"],
+            seat_lon=r["seatLocation"]["lon"],
+        )
         for r in reference["regions"]
     }
     programme = reference.get("programme") or {"workItems": []}
     return Planner(
         rng=rng,
         regions=regions,
-        neighbours=demo.nearest_seats(cast(Any, list(regions.values()))),
+        neighbours=demo.nearest_seats(list(regions.values())),
         category_opds={c["code"]: c["defaultOpd"]["slug"] for c in reference["categories"]},
         work_item_regions=frozenset(w["region"]["code"] for w in programme["workItems"]),
         tag=tag,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
@@ -91,7 +92,7 @@ class Plan:
     age_hours: float
     outcome: Status
     category: str
-    region: asyncpg.Record
+    region: reference_db.RegionRow
     core_text: str  # without opener and closer; empty for rejected complaints
     submission: workflow.Submission
     steps: list[Step] = field(default_factory=list)
@@ -110,28 +111,30 @@ def _spread(rng: random.Random, weights: Mapping[K, float], count: int, each: in
     return keys
 
 
-def nearest_seats(regions: list[asyncpg.Record]) -> dict[str, list[str]]:
+def nearest_seats(regions: list[reference_db.RegionRow]) -> dict[str, list[str]]:
     """The two nearest other seats of each region: the other ends of its roads in the texts."""
 
-    def distance(a: asyncpg.Record, b: asyncpg.Record) -> float:
-        return math.hypot(a["seat_lat"] - b["seat_lat"], a["seat_lon"] - b["seat_lon"])
+    def distance(a: reference_db.RegionRow, b: reference_db.RegionRow) -> float:
+        return math.hypot(a.seat_lat - b.seat_lat, a.seat_lon - b.seat_lon)
 
     return {
-        r["code"]: [
-            o["seat"]
+        r.code: [
+            o.seat
             for o in sorted(regions, key=lambda o: distance(r, o))
-            if o["seat"] != r["seat"]
+            if o.seat != r.seat
         ][:2]
         for r in regions
-    }
+    }  # fmt: skip
 
 
-def context(rng: random.Random, region: asyncpg.Record, neighbours: list[str]) -> dict[str, str]:
+def context(
+    rng: random.Random, region: reference_db.RegionRow, neighbours: list[str]
+) -> dict[str, str]:
     """Place names for one complaint's texts."""
-    seat, kota = region["seat"], region["type"] == "KOTA"
-    kec = rng.choice(t.KECAMATAN[region["code"]])
-    if region["code"] in _WORK_ITEM_ROADS:
-        road, km_from, km_to = _WORK_ITEM_ROADS[region["code"]]
+    seat, kota = region.seat, region.type == "KOTA"
+    kec = rng.choice(t.KECAMATAN[region.code])
+    if region.code in _WORK_ITEM_ROADS:
+        road, km_from, km_to = _WORK_ITEM_ROADS[region.code]
         km = rng.randint(km_from, km_to)
     else:
         road, km = f"{seat}–{rng.choice(neighbours)}", rng.randint(2, 30)
@@ -144,7 +147,7 @@ def context(rng: random.Random, region: asyncpg.Record, neighbours: list[str]) -
     return {
         "seat": seat,
         "kec": kec,
-        "region": f"{'Kota' if kota else 'Kabupaten'} {region['name']}",
+        "region": f"{'Kota' if kota else 'Kabupaten'} {region.name}",
         "road": road,
         "km": str(km),
         "school": school,
@@ -197,7 +200,7 @@ def _timeline(
     late = rng.random() < 0.17
     first = rng.choice(t.FOLLOW_UPS.get(category, t.FOLLOW_UPS[""])).format(**ctx)
     add("follow_up", rng.uniform(25, 72) if late else rng.uniform(0.5, 20), note=first)
-    road = _WORK_ITEM_ROADS.get(plan.region["code"])
+    road = _WORK_ITEM_ROADS.get(plan.region.code)
     if category == "JALAN" and road is not None and rng.random() < 0.75:
         plan.work_item = _work_item_name(*road)
         add("link", rng.uniform(0.5, 6))
@@ -233,7 +236,7 @@ def _plan(
     age: float,
     channel: Channel,
     category: str,
-    region: asyncpg.Record,
+    region: reference_db.RegionRow,
     neighbours: list[str],
     earlier: list[Plan],
 ) -> Plan:
@@ -273,8 +276,8 @@ def _plan(
     text = opener + core + (rng.choice(closers) if decorated else "")
     lat = lon = None
     if rng.random() < (0.7 if channel is Channel.APP else 0.3):
-        lat = round(region["seat_lat"] + rng.gauss(0, 0.03), 5)
-        lon = round(region["seat_lon"] + rng.gauss(0, 0.03), 5)
+        lat = round(region.seat_lat + rng.gauss(0, 0.03), 5)
+        lon = round(region.seat_lon + rng.gauss(0, 0.03), 5)
     media: tuple[str, ...] = ()
     if rng.random() < (0.25 if channel in SOCIAL else 0.08):
         count = rng.randint(1, 3)
@@ -282,13 +285,13 @@ def _plan(
     submission = workflow.Submission(
         channel=channel,
         text=text,
-        region_code=region["code"],
+        region_code=region.code,
         external_ref=f"demo-{n:04d}",
         category_code=given_category,
         lat=lat,
         lon=lon,
         media_urls=media,
-        **reporter(rng, channel, region["seat"]),
+        **reporter(rng, channel, region.seat),
     )
     plan = Plan(n, age, outcome, category, region, core if reason is None else "", submission)
     if reason is not None:
@@ -303,10 +306,10 @@ def _plan(
     return plan
 
 
-def _plans(regions: list[asyncpg.Record]) -> list[Plan]:
+def _plans(regions: list[reference_db.RegionRow]) -> list[Plan]:
     """All complaints, oldest first, from the seed alone: the same on every load."""
     rng = random.Random(SEED)
-    by_code = {r["code"]: r for r in regions}
+    by_code = {r.code: r for r in regions}
     neighbours = nearest_seats(regions)
     # Skewed towards recent days, as a live feed looks; none younger than 12 minutes.
     ages = sorted((0.2 + DAYS * 24 * rng.random() ** 1.25 for _ in range(COMPLAINTS)), reverse=True)
@@ -318,7 +321,7 @@ def _plans(regions: list[asyncpg.Record]) -> list[Plan]:
     for i, age in enumerate(ages):
         region = by_code[codes[i]]
         plans.append(
-            _plan(rng, i + 1, age, channels[i], categories[i], region, neighbours[region["code"]],
+            _plan(rng, i + 1, age, channels[i], categories[i], region, neighbours[region.code],
                   plans)
         )  # fmt: skip
     return plans
@@ -345,50 +348,46 @@ class _Loader:
         for step in plan.steps:
             at, note = submitted + timedelta(hours=step.hours), step.note or None
             opd = f"demo:{self.opd_slugs.get(row['opd_id'], 'operator')}"
-            common: dict[str, Any] = {"expected_version": row["version"], "at": at}
+            by = partial(workflow.CommandContext, at=at, expected_version=row["version"])
             if step.kind in ("assign", "reassign"):
                 reassign = step.kind == "reassign"
                 out = await workflow.assign(
-                    conn, cid, opd_id=None, category_code=step.category, actor=OPERATOR,
-                    note=note, reassign=reassign, **common,
+                    conn, cid, by(OPERATOR), opd_id=None, category_code=step.category,
+                    note=note, reassign=reassign,
                 )  # fmt: skip
             elif step.kind == "follow_up":
-                out = await workflow.follow_up(conn, cid, message=step.note, actor=opd, **common)
+                out = await workflow.follow_up(conn, cid, by(opd), message=step.note)
             elif step.kind == "link":
                 item = self.work_items.get(plan.work_item or "")
                 if item is None:  # the programme was not made by the demo
                     continue
-                out = await workflow.link_work_item(
-                    conn, cid, work_item_id=item, actor=opd, **common
-                )
+                out = await workflow.link_work_item(conn, cid, by(opd), work_item_id=item)
             elif step.kind == "resolve":
-                out = await workflow.resolve(conn, cid, resolution=step.note, actor=opd, **common)
+                out = await workflow.resolve(conn, cid, by(opd), resolution=step.note)
             elif step.kind == "reopen":
-                out = await workflow.reopen(conn, cid, reason=step.note, actor=WARGA, **common)
+                out = await workflow.reopen(conn, cid, by(WARGA), reason=step.note)
             elif step.kind == "confirm":
-                out = await workflow.confirm(
-                    conn, cid, rating=step.rating, comment=note, actor=WARGA, **common
-                )
+                out = await workflow.confirm(conn, cid, by(WARGA), rating=step.rating, comment=note)
             elif step.kind == "close":
-                out = await workflow.close(conn, cid, note=note, actor=OPERATOR, **common)
+                out = await workflow.close(conn, cid, by(OPERATOR), note=note)
             else:
                 assert step.kind == "reject" and step.reason is not None
                 original = self.known.get(step.duplicate_of)
                 out = await workflow.reject(
-                    conn, cid, reason=step.reason, actor=OPERATOR,
+                    conn, cid, by(OPERATOR), reason=step.reason,
                     note=step.note.format(ticket=original[1]) if original else note,
-                    duplicate_of_id=original[0] if original else None, **common,
+                    duplicate_of_id=original[0] if original else None,
                 )  # fmt: skip
             row = out.complaint
         return True
 
 
 async def _load_programmes(
-    conn: asyncpg.Connection, regions: list[asyncpg.Record]
+    conn: asyncpg.Connection, regions: list[reference_db.RegionRow]
 ) -> dict[str, int]:
     """Create the missing programmes and their work items; return Jalan Cantik's items by name."""
-    opds = {r["slug"]: r["id"] for r in await reference_db.all_opds(conn)}
-    seats = {r["code"]: (r["seat_lat"], r["seat_lon"]) for r in regions}
+    opds = {r.slug: r.id for r in await reference_db.all_opds(conn)}
+    seats = {r.code: (r.seat_lat, r.seat_lon) for r in regions}
     rng = random.Random(SEED)
     for spec in t.PROGRAMMES:
         async with conn.transaction():
@@ -405,7 +404,7 @@ async def _load_programmes(
                     **{k: Decimal(spec[k]) for k in _AMOUNTS},
                     "status": spec["status"],
                     "owner_opd_id": opds[spec["owner"]],
-                    "predecessor_id": before["id"] if before else None,
+                    "predecessor_id": before.id if before else None,
                 },
             )
             if spec["code"] != _WORK_ITEMS_OF:
@@ -418,7 +417,7 @@ async def _load_programmes(
                 await admin.create_work_item(
                     conn,
                     {
-                        "programme_id": programme["id"],
+                        "programme_id": programme.id,
                         "name": _work_item_name(road, km_from, km_to),
                         "region_code": region,
                         "road_segment": f"{road} km {km_from}+000 – {km_to}+000",
@@ -434,8 +433,8 @@ async def _load_programmes(
     jalan_cantik = await programmes_db.programme_by_code(conn, _WORK_ITEMS_OF)
     if jalan_cantik is None:
         return {}
-    items = await programmes_db.work_items_by_programme_ids(conn, [jalan_cantik["id"]])
-    return {r["name"]: r["id"] for r in items}
+    items = await programmes_db.work_items_by_programme_ids(conn, [jalan_cantik.id])
+    return {r.name: r.id for r in items}
 
 
 async def load_demo(database_url: str) -> int:
@@ -448,7 +447,7 @@ async def load_demo(database_url: str) -> int:
         loader = _Loader(
             conn,
             now=await conn.fetchval("SELECT now()"),
-            opd_slugs={r["id"]: r["slug"] for r in await reference_db.all_opds(conn)},
+            opd_slugs={r.id: r.slug for r in await reference_db.all_opds(conn)},
             work_items=await _load_programmes(conn, regions),
         )
         existing = {

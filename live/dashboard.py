@@ -63,11 +63,11 @@ async def compute_dashboard(
     open_by_region: Counter[str] = Counter()
     by_channel: Counter[str] = Counter()
     for row in rows:
-        by_status[row["status"]] += row["n"]
-        by_region[row["region_code"]] += row["n"]
-        by_channel[row["channel"]] += row["n"]
-        if row["status"] in OPEN:
-            open_by_region[row["region_code"]] += row["n"]
+        by_status[row.status] += row.n
+        by_region[row.region_code] += row.n
+        by_channel[row.channel] += row.n
+        if row.status in OPEN:
+            open_by_region[row.region_code] += row.n
     return DashboardData(
         generated_at=now,
         by_status=dict(by_status),

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
+from kilas.db.performance import LeaderboardRow
 from kilas.live.dashboard import DashboardScope
 
 log = logging.getLogger("kilas.live")
@@ -131,14 +132,14 @@ class LiveFeeds:
         *,
         interval: float,
         dashboard: Callable[[DashboardScope], Awaitable[Any]],
-        leaderboard: Callable[[timedelta], Awaitable[list[Any]]],
+        leaderboard: Callable[[timedelta], Awaitable[list[LeaderboardRow]]],
     ) -> None:
         self._interval = interval
         self._dashboard = dashboard
         # One feed per scope asked for; scopes are checked to exist, so these stay few.
         self._dashboards: dict[DashboardScope, CoalescedFeed[Any]] = {}
         self._leaderboard = leaderboard
-        self._leaderboards: dict[timedelta, CoalescedFeed[list[Any]]] = {}
+        self._leaderboards: dict[timedelta, CoalescedFeed[list[LeaderboardRow]]] = {}
 
     def dashboard(self, scope: DashboardScope = DashboardScope()) -> CoalescedFeed[Any]:
         feed = self._dashboards.get(scope)
@@ -148,7 +149,7 @@ class LiveFeeds:
             )
         return feed
 
-    def leaderboard(self, window: timedelta) -> CoalescedFeed[list[Any]]:
+    def leaderboard(self, window: timedelta) -> CoalescedFeed[list[LeaderboardRow]]:
         feed = self._leaderboards.get(window)
         if feed is None:
             # Pushed only when the ranking or a figure changed, not on every event.

@@ -3,10 +3,11 @@
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
 import strawberry
 
 from kilas.db.pool import Connection
+from kilas.db.programmes import ProgrammeRow, WorkItemRow
+from kilas.db.reference import OpdRow, SlaPolicyRow, SocialAccountRow
 from kilas.domain import admin
 from kilas.domain.errors import DomainError, invalid
 from kilas.resolvers.context import Info
@@ -25,11 +26,10 @@ from kilas.schema.programmes import Programme, WorkItem
 from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
-async def _write(
-    info: Info, command: Callable[[Connection], Awaitable[asyncpg.Record]]
-) -> asyncpg.Record | UserError:
+async def _write(info: Info, command: Callable[[Connection], Awaitable[R]]) -> R | UserError:
     """Run an administration command in one transaction (who may: auth.rules, enforced by
     resolvers.enforce)."""
     try:
@@ -39,9 +39,7 @@ async def _write(
         return UserError.from_domain(error)
 
 
-def _payload(
-    result: asyncpg.Record | UserError, build: Callable[[asyncpg.Record], Any], cls: type[T]
-) -> T:
+def _payload(result: R | UserError, build: Callable[[R], T], cls: type[T]) -> T:
     if isinstance(result, UserError):
         return cls(errors=[result])  # type: ignore[call-arg]
     return build(result)
@@ -73,14 +71,14 @@ async def update_opd(info: Info, input: inputs.UpdateOpdInput) -> OpdPayload:
         if getattr(input, name) is not strawberry.UNSET
     }
 
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> OpdRow:
         return await admin.update_opd(conn, decode_id(input.opd_id, "Opd", "opdId"), fields)
 
     result = await _write(info, command)
     return _payload(result, lambda row: OpdPayload(opd=Opd.from_row(row)), OpdPayload)
 
 
-def _account_payload(row: asyncpg.Record) -> SocialAccountPayload:
+def _account_payload(row: SocialAccountRow) -> SocialAccountPayload:
     return SocialAccountPayload(social_account=SocialAccount.from_row(row))
 
 
@@ -88,7 +86,7 @@ def _account_payload(row: asyncpg.Record) -> SocialAccountPayload:
 async def add_opd_social_account(
     info: Info, input: inputs.AddSocialAccountInput
 ) -> SocialAccountPayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> SocialAccountRow:
         return await admin.add_social_account(
             conn,
             decode_id(input.opd_id, "Opd", "opdId"),
@@ -104,7 +102,7 @@ async def add_opd_social_account(
 async def set_opd_social_account_verified(
     info: Info, input: inputs.SetSocialAccountVerifiedInput
 ) -> SocialAccountPayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> SocialAccountRow:
         account_id = decode_id(input.social_account_id, "SocialAccount", "socialAccountId")
         return await admin.set_social_account_verified(conn, account_id, input.verified)
 
@@ -115,20 +113,20 @@ async def set_opd_social_account_verified(
 async def remove_opd_social_account(
     info: Info, social_account_id: strawberry.ID
 ) -> SocialAccountPayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> SocialAccountRow:
         account_id = decode_id(social_account_id, "SocialAccount", "socialAccountId")
         return await admin.remove_social_account(conn, account_id)
 
     return _payload(await _write(info, command), _account_payload, SocialAccountPayload)
 
 
-def _programme_payload(row: asyncpg.Record) -> ProgrammePayload:
+def _programme_payload(row: ProgrammeRow) -> ProgrammePayload:
     return ProgrammePayload(programme=Programme.from_row(row))
 
 
 @strawberry.mutation(description="Create a programme (amounts in IDR).")
 async def create_programme(info: Info, input: inputs.CreateProgrammeInput) -> ProgrammePayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> ProgrammeRow:
         predecessor = input.predecessor_id
         return await admin.create_programme(
             conn,
@@ -155,7 +153,7 @@ async def create_programme(info: Info, input: inputs.CreateProgrammeInput) -> Pr
 
 @strawberry.mutation(description="Update a programme's budget, realisation, achievement or status.")
 async def update_programme(info: Info, input: inputs.UpdateProgrammeInput) -> ProgrammePayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> ProgrammeRow:
         return await admin.update_programme(
             conn,
             decode_id(input.programme_id, "Programme", "programmeId"),
@@ -173,13 +171,13 @@ async def update_programme(info: Info, input: inputs.UpdateProgrammeInput) -> Pr
     return _payload(await _write(info, command), _programme_payload, ProgrammePayload)
 
 
-def _work_item_payload(row: asyncpg.Record) -> WorkItemPayload:
+def _work_item_payload(row: WorkItemRow) -> WorkItemPayload:
     return WorkItemPayload(work_item=WorkItem.from_row(row))
 
 
 @strawberry.mutation(description="Add a located work item to a programme.")
 async def create_work_item(info: Info, input: inputs.CreateWorkItemInput) -> WorkItemPayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> WorkItemRow:
         return await admin.create_work_item(
             conn,
             {
@@ -204,7 +202,7 @@ async def create_work_item(info: Info, input: inputs.CreateWorkItemInput) -> Wor
 async def update_work_item_progress(
     info: Info, input: inputs.UpdateWorkItemProgressInput
 ) -> WorkItemPayload:
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> WorkItemRow:
         return await admin.update_work_item_progress(
             conn,
             decode_id(input.work_item_id, "WorkItem", "workItemId"),
@@ -223,7 +221,7 @@ async def add_sla_policy_version(
     for item in input.category_resolution_hours:
         hours[item.category_code] = item.hours
 
-    async def command(conn: Connection) -> asyncpg.Record:
+    async def command(conn: Connection) -> SlaPolicyRow:
         if len(hours) != len(input.category_resolution_hours):
             raise invalid("categoryResolutionHours", "each category may appear once")
         return await admin.add_sla_policy(
@@ -236,7 +234,7 @@ async def add_sla_policy_version(
             now=info.context.clock.now(),
         )
 
-    def build(row: asyncpg.Record) -> SlaPolicyPayload:
+    def build(row: SlaPolicyRow) -> SlaPolicyPayload:
         return SlaPolicyPayload(sla_policy=SlaPolicy.from_row(row))
 
     return _payload(await _write(info, command), build, SlaPolicyPayload)

@@ -133,10 +133,10 @@ async def assign_complaint(info: Info, input: inputs.AssignComplaintInput) -> Co
         return await workflow.assign(
             conn,
             complaint_id,
+            c,
             opd_id=decode_id(input.opd_id, "Opd", "opdId") if input.opd_id else None,
             category_code=input.category_code,
             note=input.note,
-            **c.step_arguments,
         )
 
     return await _run(info, input, step)
@@ -150,11 +150,11 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
         return await workflow.assign(
             conn,
             complaint_id,
+            c,
             opd_id=decode_id(input.opd_id, "Opd", "opdId"),
             category_code=None,
             note=input.reason,
             reassign=True,
-            **c.step_arguments,
         )
 
     return await _run(info, input, step)
@@ -166,9 +166,7 @@ async def reassign_complaint(info: Info, input: inputs.ReassignComplaintInput) -
 )
 async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> ComplaintPayload:
     async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
-        return await workflow.follow_up(
-            conn, complaint_id, message=input.message, **c.step_arguments
-        )
+        return await workflow.follow_up(conn, complaint_id, c, message=input.message)
 
     return await _run(info, input, step)
 
@@ -176,9 +174,7 @@ async def record_follow_up(info: Info, input: inputs.RecordFollowUpInput) -> Com
 @strawberry.mutation(description="The OPD reports the problem solved: IN_PROGRESS → RESOLVED.")
 async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> ComplaintPayload:
     async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
-        return await workflow.resolve(
-            conn, complaint_id, resolution=input.resolution, **c.step_arguments
-        )
+        return await workflow.resolve(conn, complaint_id, c, resolution=input.resolution)
 
     return await _run(info, input, step)
 
@@ -187,7 +183,7 @@ async def resolve_complaint(info: Info, input: inputs.ResolveComplaintInput) -> 
 async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -> ComplaintPayload:
     async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
         return await workflow.confirm(
-            conn, complaint_id, rating=input.rating, comment=input.comment, **c.step_arguments
+            conn, complaint_id, c, rating=input.rating, comment=input.comment
         )
 
     return await _run(info, input, step)
@@ -196,7 +192,7 @@ async def confirm_resolution(info: Info, input: inputs.ConfirmResolutionInput) -
 @strawberry.mutation(description="The reporter reopens: RESOLVED → IN_PROGRESS.")
 async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> ComplaintPayload:
     async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
-        return await workflow.reopen(conn, complaint_id, reason=input.reason, **c.step_arguments)
+        return await workflow.reopen(conn, complaint_id, c, reason=input.reason)
 
     return await _run(info, input, step)
 
@@ -204,7 +200,7 @@ async def reopen_complaint(info: Info, input: inputs.ReopenComplaintInput) -> Co
 @strawberry.mutation(description="Close a RESOLVED complaint without the reporter's rating.")
 async def close_complaint(info: Info, input: inputs.CloseComplaintInput) -> ComplaintPayload:
     async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
-        return await workflow.close(conn, complaint_id, note=input.note, **c.step_arguments)
+        return await workflow.close(conn, complaint_id, c, note=input.note)
 
     return await _run(info, input, step)
 
@@ -219,12 +215,12 @@ async def reject_complaint(info: Info, input: inputs.RejectComplaintInput) -> Co
         return await workflow.reject(
             conn,
             complaint_id,
+            c,
             reason=input.reason,
             note=input.note,
             duplicate_of_id=decode_id(duplicate_of, "Complaint", "duplicateOfId")
             if duplicate_of
             else None,
-            **c.step_arguments,
         )
 
     return await _run(info, input, step)
@@ -239,8 +235,8 @@ async def link_complaint_to_work_item(
         return await workflow.link_work_item(
             conn,
             complaint_id,
+            c,
             work_item_id=decode_id(item, "WorkItem", "workItemId") if item else None,
-            **c.step_arguments,
         )
 
     return await _run(info, input, step)

@@ -2,9 +2,9 @@
 
 from datetime import datetime
 
-import asyncpg
 import strawberry
 
+from kilas.db.access_log import AccessLogRow
 from kilas.schema.ids import to_global_id, wib
 
 
@@ -20,14 +20,14 @@ class PersonalDataAccess:
     accessed_at: datetime
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "PersonalDataAccess":
+    def from_row(cls, row: AccessLogRow) -> "PersonalDataAccess":
         return cls(
-            cursor=str(row["id"]),
-            complaint_id=strawberry.ID(to_global_id("Complaint", row["complaint_id"])),
-            tracking_number=row["tracking_number"],
-            subject=row["subject"],
-            role=row["role"],
-            field=row["field"],
-            address=row["address"],
-            accessed_at=wib(row["accessed_at"]),
+            cursor=str(row.id),
+            complaint_id=strawberry.ID(to_global_id("Complaint", row.complaint_id)),
+            tracking_number=row.tracking_number,
+            subject=row.subject,
+            role=row.role,
+            field=row.field,
+            address=row.address,
+            accessed_at=wib(row.accessed_at),
         )

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-import asyncpg
 import strawberry
 
 from kilas.auth.caller import Role
+from kilas.db.api_keys import ApiKeyRow
 from kilas.schema.errors import UserError
 from kilas.schema.ids import to_global_id, wib
 
@@ -31,18 +31,18 @@ class ApiKey:
     last_used_at: datetime | None = strawberry.field(description="To the minute.")
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "ApiKey":
+    def from_row(cls, row: ApiKeyRow) -> "ApiKey":
         return cls(
-            id=strawberry.ID(to_global_id("ApiKey", row["id"])),
-            prefix=row["prefix"],
-            name=row["name"],
-            role=Role(row["role"]),
-            opd_slug=row["opd_slug"],
-            region_code=row["region_code"],
-            created_at=wib(row["created_at"]),
-            expires_at=wib(row["expires_at"]),
-            revoked_at=wib(row["revoked_at"]),
-            last_used_at=wib(row["last_used_at"]),
+            id=strawberry.ID(to_global_id("ApiKey", row.id)),
+            prefix=row.prefix,
+            name=row.name,
+            role=Role(row.role),
+            opd_slug=row.opd_slug,
+            region_code=row.region_code,
+            created_at=wib(row.created_at),
+            expires_at=wib(row.expires_at),
+            revoked_at=wib(row.revoked_at),
+            last_used_at=wib(row.last_used_at),
         )
 
 

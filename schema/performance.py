@@ -2,11 +2,17 @@
 OPD heads. Built from the rows of db/performance.py."""
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
-import asyncpg
 import strawberry
 
+from kilas.db.performance import (
+    AccountabilityRow,
+    FiguresRow,
+    LeaderboardRow,
+    OpdPerformanceRow,
+    RegionPerformanceRow,
+)
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
 from kilas.schema.ids import utc_moment
@@ -26,6 +32,25 @@ def period(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     if end - start > MAX_PERIOD:
         raise invalid("to", "the period must not be longer than one year")
     return start, end
+
+
+class Figures(TypedDict):
+    """PerformanceFigures' fields, as read from a row of db/performance.py."""
+
+    received: int
+    resolved: int
+    backlog: int
+    median_response_hours: float | None
+    p90_response_hours: float | None
+    median_resolution_hours: float | None
+    p90_resolution_hours: float | None
+    responses_decided: int
+    responses_on_time: int
+    response_sla_share: float | None
+    breaches: int
+    escalations: int
+    average_rating: float | None
+    ratings: int
 
 
 @strawberry.type
@@ -69,36 +94,39 @@ class PerformanceFigures:
     ratings: int = strawberry.field(description="How many received complaints were rated.")
 
     @staticmethod
-    def figures(row: asyncpg.Record) -> dict[str, Any]:
+    def figures(row: FiguresRow) -> Figures:
         return {
-            "received": row["received"],
-            "resolved": row["resolved"],
-            "backlog": row["backlog"],
-            "median_response_hours": row["median_response_hours"],
-            "p90_response_hours": row["p90_response_hours"],
-            "median_resolution_hours": row["median_resolution_hours"],
-            "p90_resolution_hours": row["p90_resolution_hours"],
-            "responses_decided": row["responses_decided"],
-            "responses_on_time": row["responses_on_time"],
-            "response_sla_share": row["response_sla_share"],
-            "breaches": row["breaches"],
-            "escalations": row["escalations"],
-            "average_rating": row["average_rating"],
-            "ratings": row["ratings"],
+            "received": row.received,
+            "resolved": row.resolved,
+            "backlog": row.backlog,
+            "median_response_hours": row.median_response_hours,
+            "p90_response_hours": row.p90_response_hours,
+            "median_resolution_hours": row.median_resolution_hours,
+            "p90_resolution_hours": row.p90_resolution_hours,
+            "responses_decided": row.responses_decided,
+            "responses_on_time": row.responses_on_time,
+            "response_sla_share": row.response_sla_share,
+            "breaches": row.breaches,
+            "escalations": row.escalations,
+            "average_rating": row.average_rating,
+            "ratings": row.ratings,
         }
 
 
-@strawberry.type(description="How one OPD performed over a period.")
-class OpdPerformance(PerformanceFigures):
+@strawberry.type
+class OpdFigures(PerformanceFigures):
     opd_db_id: strawberry.Private[int]
-
-    @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "OpdPerformance":
-        return cls(opd_db_id=row["opd_id"], **cls.figures(row))
 
     @strawberry.field
     async def opd(self, info: Info) -> Opd:
         return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+
+@strawberry.type(description="How one OPD performed over a period.")
+class OpdPerformance(OpdFigures):
+    @classmethod
+    def from_row(cls, row: OpdPerformanceRow) -> "OpdPerformance":
+        return cls(opd_db_id=row.opd_id, **cls.figures(row))
 
 
 @strawberry.type(description="The complaints of one regency or city over a period.")
@@ -106,8 +134,8 @@ class RegionPerformance(PerformanceFigures):
     region_code: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "RegionPerformance":
-        return cls(region_code=row["region_code"], **cls.figures(row))
+    def from_row(cls, row: RegionPerformanceRow) -> "RegionPerformance":
+        return cls(region_code=row.region_code, **cls.figures(row))
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
@@ -116,15 +144,15 @@ class RegionPerformance(PerformanceFigures):
 
 
 @strawberry.type(description="An OPD's place on the leaderboard.")
-class LeaderboardEntry(OpdPerformance):
+class LeaderboardEntry(OpdFigures):
     rank: int = strawberry.field(
         description="1 is the fastest: highest responseSlaShare, then lowest "
         "medianResponseHours; ranks never tie."
     )
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "LeaderboardEntry":
-        return cls(rank=row["rank"], opd_db_id=row["opd_id"], **cls.figures(row))
+    def from_row(cls, row: LeaderboardRow) -> "LeaderboardEntry":
+        return cls(rank=row.rank, opd_db_id=row.opd_id, **cls.figures(row))
 
 
 @strawberry.type(
@@ -148,19 +176,19 @@ class AccountabilityMonth:
     )
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "AccountabilityMonth":
-        head = OpdHead(name=row["head_name"], title=row["head_title"]) if row["head_name"] else None
+    def from_row(cls, row: AccountabilityRow) -> "AccountabilityMonth":
+        head = OpdHead(name=row.head_name, title=row.head_title) if row.head_name else None
         return cls(
-            opd_db_id=row["opd_id"],
+            opd_db_id=row.opd_id,
             head=head,
-            month=row["month"],
-            breaches=row["breaches"],
-            response_breaches=row["response_breaches"],
-            resolution_breaches=row["resolution_breaches"],
-            escalations=row["escalations"],
-            escalations_to_opd_head=row["escalations_level1"],
-            escalations_to_command_center=row["escalations_level2"],
-            escalations_to_governor_office=row["escalations_level3"],
+            month=row.month,
+            breaches=row.breaches,
+            response_breaches=row.response_breaches,
+            resolution_breaches=row.resolution_breaches,
+            escalations=row.escalations,
+            escalations_to_opd_head=row.escalations_level1,
+            escalations_to_command_center=row.escalations_level2,
+            escalations_to_governor_office=row.escalations_level3,
         )
 
     @strawberry.field

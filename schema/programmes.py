@@ -1,9 +1,9 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-import asyncpg
 import strawberry
 
+from kilas.db.programmes import ProgrammeRow, WorkItemRow
 from kilas.resolvers.context import Info
 from kilas.schema.complaints import Complaint, visible_complaint
 from kilas.schema.enums import ProgrammeStatus
@@ -34,23 +34,23 @@ class Programme(Node):
     predecessor_db_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "Programme":
+    def from_row(cls, row: ProgrammeRow) -> "Programme":
         return cls(
-            id=strawberry.ID(to_global_id("Programme", row["id"])),
-            db_id=row["id"],
-            code=row["code"],
-            name=row["name"],
-            description=row["description"],
-            fiscal_year=row["fiscal_year"],
-            budget_idr=row["budget_idr"],
-            realisation_idr=row["realisation_idr"],
-            target=row["target"],
-            achievement=row["achievement"],
-            unit=row["unit"],
-            status=ProgrammeStatus(row["status"]),
-            updated_at=wib(row["updated_at"]),
-            owner_opd_db_id=row["owner_opd_id"],
-            predecessor_db_id=row["predecessor_id"],
+            id=strawberry.ID(to_global_id("Programme", row.id)),
+            db_id=row.id,
+            code=row.code,
+            name=row.name,
+            description=row.description,
+            fiscal_year=row.fiscal_year,
+            budget_idr=row.budget_idr,
+            realisation_idr=row.realisation_idr,
+            target=row.target,
+            achievement=row.achievement,
+            unit=row.unit,
+            status=ProgrammeStatus(row.status),
+            updated_at=wib(row.updated_at),
+            owner_opd_db_id=row.owner_opd_id,
+            predecessor_db_id=row.predecessor_id,
         )
 
     @strawberry.field(
@@ -107,21 +107,22 @@ class WorkItem(Node):
     region_code: strawberry.Private[str]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "WorkItem":
+    def from_row(cls, row: WorkItemRow) -> "WorkItem":
+        lat, lon = row.lat, row.lon  # both or neither (migration 0004)
         return cls(
-            id=strawberry.ID(to_global_id("WorkItem", row["id"])),
-            db_id=row["id"],
-            name=row["name"],
-            road_segment=row["road_segment"],
-            location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
-            length_km=row["length_km"],
-            progress_pct=float(row["progress_pct"]),
-            status=ProgrammeStatus(row["status"]),
-            planned_start=row["planned_start"],
-            planned_end=row["planned_end"],
-            updated_at=wib(row["updated_at"]),
-            programme_db_id=row["programme_id"],
-            region_code=row["region_code"],
+            id=strawberry.ID(to_global_id("WorkItem", row.id)),
+            db_id=row.id,
+            name=row.name,
+            road_segment=row.road_segment,
+            location=GeoPoint(lat=lat, lon=lon) if lat is not None and lon is not None else None,
+            length_km=row.length_km,
+            progress_pct=float(row.progress_pct),
+            status=ProgrammeStatus(row.status),
+            planned_start=row.planned_start,
+            planned_end=row.planned_end,
+            updated_at=wib(row.updated_at),
+            programme_db_id=row.programme_id,
+            region_code=row.region_code,
         )
 
     @strawberry.field

@@ -1,8 +1,15 @@
 from datetime import datetime
 
-import asyncpg
 import strawberry
 
+from kilas.db.reference import (
+    CategoryRow,
+    OpdRow,
+    PolicyCategoryHoursRow,
+    RegionRow,
+    SlaPolicyRow,
+    SocialAccountRow,
+)
 from kilas.resolvers.context import Info
 from kilas.schema.enums import OpdKind, RegionType, SocialPlatform
 from kilas.schema.ids import to_global_id, wib
@@ -20,14 +27,14 @@ class Region(Node):
     seat_location: GeoPoint
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "Region":
+    def from_row(cls, row: RegionRow) -> "Region":
         return cls(
-            id=strawberry.ID(to_global_id("Region", row["code"])),
-            code=row["code"],
-            name=row["name"],
-            type=RegionType(row["type"]),
-            seat=row["seat"],
-            seat_location=GeoPoint(lat=row["seat_lat"], lon=row["seat_lon"]),
+            id=strawberry.ID(to_global_id("Region", row.code)),
+            code=row.code,
+            name=row.name,
+            type=RegionType(row.type),
+            seat=row.seat,
+            seat_location=GeoPoint(lat=row.seat_lat, lon=row.seat_lon),
         )
 
     @strawberry.field(description="Complaints in this region not yet resolved or rejected.")
@@ -50,14 +57,14 @@ class SocialAccount(Node):
     opd_db_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "SocialAccount":
+    def from_row(cls, row: SocialAccountRow) -> "SocialAccount":
         return cls(
-            id=strawberry.ID(to_global_id("SocialAccount", row["id"])),
-            db_id=row["id"],
-            platform=SocialPlatform(row["platform"]),
-            handle=row["handle"],
-            verified=row["verified"],
-            opd_db_id=row["opd_id"],
+            id=strawberry.ID(to_global_id("SocialAccount", row.id)),
+            db_id=row.id,
+            platform=SocialPlatform(row.platform),
+            handle=row.handle,
+            verified=row.verified,
+            opd_db_id=row.opd_id,
         )
 
     @strawberry.field
@@ -76,18 +83,18 @@ class Opd(Node):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record | None) -> "Opd":
+    def from_row(cls, row: OpdRow | None) -> "Opd":
         row = required(row, "OPD")
-        head = OpdHead(name=row["head_name"], title=row["head_title"]) if row["head_name"] else None
+        head = OpdHead(name=row.head_name, title=row.head_title) if row.head_name else None
         return cls(
-            id=strawberry.ID(to_global_id("Opd", row["id"])),
-            db_id=row["id"],
-            slug=row["slug"],
-            short_name=row["short_name"],
-            name=row["name"],
-            kind=OpdKind(row["kind"]),
+            id=strawberry.ID(to_global_id("Opd", row.id)),
+            db_id=row.id,
+            slug=row.slug,
+            short_name=row.short_name,
+            name=row.name,
+            kind=OpdKind(row.kind),
             head=head,
-            updated_at=wib(row["updated_at"]),
+            updated_at=wib(row.updated_at),
         )
 
     @strawberry.field
@@ -113,13 +120,13 @@ class Category(Node):
     default_opd_db_id: strawberry.Private[int]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "Category":
+    def from_row(cls, row: CategoryRow) -> "Category":
         return cls(
-            id=strawberry.ID(to_global_id("Category", row["code"])),
-            code=row["code"],
-            name=row["name"],
-            name_en=row["name_en"],
-            default_opd_db_id=row["default_opd_id"],
+            id=strawberry.ID(to_global_id("Category", row.code)),
+            code=row.code,
+            name=row.name,
+            name_en=row.name_en,
+            default_opd_db_id=row.default_opd_id,
         )
 
     @strawberry.field
@@ -131,13 +138,18 @@ class Category(Node):
         "means the policy's province default."
     )
     async def resolution_hours(self, info: Info) -> int | None:
-        return await info.context.loaders.resolution_hours_now_by_category_code.load(self.code)
+        row = await info.context.loaders.resolution_hours_now_by_category_code.load(self.code)
+        return row.resolution_hours if row is not None else None
 
 
 @strawberry.type(description="A category's own resolution deadline within one policy version.")
 class CategoryResolutionHours:
     category_code: str
     hours: int
+
+    @classmethod
+    def from_row(cls, row: PolicyCategoryHoursRow) -> "CategoryResolutionHours":
+        return cls(category_code=row.category_code, hours=row.resolution_hours)
 
 
 @strawberry.type(
@@ -152,20 +164,17 @@ class SlaPolicy(Node):
     resolution_hours: int = strawberry.field(description="Assignment → resolution (default).")
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record) -> "SlaPolicy":
+    def from_row(cls, row: SlaPolicyRow) -> "SlaPolicy":
         return cls(
-            id=strawberry.ID(to_global_id("SlaPolicy", row["id"])),
-            db_id=row["id"],
-            name=row["name"],
-            effective_from=wib(row["effective_from"]),
-            response_hours=row["response_hours"],
-            resolution_hours=row["resolution_hours"],
+            id=strawberry.ID(to_global_id("SlaPolicy", row.id)),
+            db_id=row.id,
+            name=row.name,
+            effective_from=wib(row.effective_from),
+            response_hours=row.response_hours,
+            resolution_hours=row.resolution_hours,
         )
 
     @strawberry.field(description="Categories whose resolution deadline differs from the default.")
     async def category_resolution_hours(self, info: Info) -> list[CategoryResolutionHours]:
         rows = await info.context.loaders.category_hours_by_policy_id.load(self.db_id)
-        return [
-            CategoryResolutionHours(category_code=r["category_code"], hours=r["resolution_hours"])
-            for r in rows
-        ]
+        return [CategoryResolutionHours.from_row(row) for row in rows]

@@ -58,9 +58,7 @@ class EdgeCases:
             await command(
                 self.conn,
                 complaint_id,
-                expected_version=None,
-                actor=ACTOR,
-                at=self.now - hours(age),
+                workflow.CommandContext(actor=ACTOR, at=self.now - hours(age)),
                 **kw,
             )
 

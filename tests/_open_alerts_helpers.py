@@ -33,14 +33,15 @@ async def held_since(
     complaint_id = int(outcome.complaint["id"])
     async with pool.acquire() as conn, conn.transaction():
         await workflow.assign(
-            conn, complaint_id, opd_id=None, category_code=None, expected_version=None,
-            actor=ACTOR, at=at,
+            conn, complaint_id, workflow.CommandContext(actor=ACTOR, at=at), opd_id=None,
+            category_code=None,
         )  # fmt: skip
     if followed_up:
         async with pool.acquire() as conn, conn.transaction():
             await workflow.follow_up(
-                conn, complaint_id, message="Dicek.", expected_version=None, actor=ACTOR,
-                at=at + RESPONSE + timedelta(hours=2),
+                conn, complaint_id,
+                workflow.CommandContext(actor=ACTOR, at=at + RESPONSE + timedelta(hours=2)),
+                message="Dicek.",
             )  # fmt: skip
     return complaint_id
 

@@ -67,11 +67,14 @@ async def submit(pool: asyncpg.Pool, at: datetime, category: str | None = "JALAN
     return int(outcome.complaint["id"])
 
 
-async def command(pool: asyncpg.Pool, name: str, complaint_id: int, **kw: Any) -> asyncpg.Record:
-    """Run one workflow command (`assign`, `follow_up`, `resolve`, ...) in its own transaction."""
+async def command(
+    pool: asyncpg.Pool, name: str, complaint_id: int, *, at: datetime | None = None, **kw: Any
+) -> asyncpg.Record:
+    """Run one workflow command (`assign`, `follow_up`, `resolve`, ...) at `at` in its own
+    transaction."""
     async with pool.acquire() as conn, conn.transaction():
         outcome = await getattr(workflow, name)(
-            conn, complaint_id, expected_version=None, actor=ACTOR, **kw
+            conn, complaint_id, workflow.CommandContext(actor=ACTOR, at=at), **kw
         )
     row: asyncpg.Record = outcome.complaint
     return row

@@ -59,8 +59,7 @@ async def complaints_with_opds(pool: asyncpg.Pool, count: int) -> None:
                     await workflow.assign(
                         conn,
                         submitted.complaint["id"],
+                        workflow.CommandContext(actor="test"),
                         opd_id=None,
                         category_code=None,
-                        expected_version=None,
-                        actor="test",
                     )

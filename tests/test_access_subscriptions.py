@@ -191,7 +191,7 @@ async def test_a_revoked_api_key_ends_its_subscription(
         await asyncio.sleep(0.3)
         await submit(server.http_url)
         assert (await client.next_data("s"))["complaintEvents"]["type"] == "SUBMITTED"
-        await pool.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1", row["id"])
+        await pool.execute("UPDATE api_keys SET revoked_at = now() WHERE id = $1", row.id)
         await submit(server.http_url)
         message = await client.message("s")
         assert [e["extensions"]["code"] for e in errors_of(message)] == ["UNAUTHENTICATED"]

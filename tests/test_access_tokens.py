@@ -89,7 +89,7 @@ async def _key(pool: asyncpg.Pool, **fields: Any) -> tuple[str, int]:
         row = await api_keys_db.insert_key(
             conn, prefix=prefix, key_hash=api_keys.key_hash(key), **values
         )
-    return key, int(row["id"])
+    return key, row.id
 
 
 async def test_an_api_key_acts_in_its_role_and_scope_until_revoked_or_expired(

@@ -171,30 +171,28 @@ async def seed(
         )
         row = submitted.complaint
         cid = row["id"]
-        common: dict[str, Any] = {"expected_version": None, "actor": "test", "at": step}
+        command = workflow.CommandContext(actor="test", at=step)
         if status == "REJECTED":
             row = (
                 await workflow.reject(
                     conn,
                     cid,
+                    command,
                     reason=RejectionReason.NOT_OUR_AUTHORITY,
                     note=None,
                     duplicate_of_id=None,
-                    **common,
                 )
             ).complaint
         elif status != "RECEIVED":
             row = (
-                await workflow.assign(conn, cid, opd_id=None, category_code=None, **common)
+                await workflow.assign(conn, cid, command, opd_id=None, category_code=None)
             ).complaint
             if status in ("IN_PROGRESS", "RESOLVED", "CLOSED"):
-                row = (await workflow.follow_up(conn, cid, message="Ditinjau.", **common)).complaint
+                row = (await workflow.follow_up(conn, cid, command, message="Ditinjau.")).complaint
             if status in ("RESOLVED", "CLOSED"):
-                row = (await workflow.resolve(conn, cid, resolution="Beres.", **common)).complaint
+                row = (await workflow.resolve(conn, cid, command, resolution="Beres.")).complaint
             if status == "CLOSED":
-                row = (
-                    await workflow.confirm(conn, cid, rating=5, comment=None, **common)
-                ).complaint
+                row = (await workflow.confirm(conn, cid, command, rating=5, comment=None)).complaint
         assert row["status"] == status
     return Seeded(
         id=global_id("Complaint", cid),

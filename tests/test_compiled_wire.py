@@ -137,3 +137,57 @@ async def test_a_failed_compiled_answer_is_answered_by_strawberry_not_a_500(
     # strawberry's execution answered instead, as if there were no compiler.
     assert response.status_code == 200
     assert {region["code"] for region in response.json()["data"]["regions"]} >= {"33.74"}
+
+
+SHAPED = (
+    "query Shaped($f: ComplaintFilter, $after: String, $first: Int) { complaints(first: $first, "
+    "after: $after, filter: $f) { totalCount pageInfo { endCursor } nodes { id status } } }"
+)
+SHAPED_FIELDS = (
+    "query Fields($s: [ComplaintStatus!], $q: String, $r: String) { complaints(first: 2, "
+    "filter: {status: $s, search: $q, regionCode: $r}) { totalCount nodes { id } } }"
+)
+
+
+async def test_one_document_with_filters_given_or_not_is_answered_alike_in_any_order(
+    database_url: str,
+) -> None:
+    """A plan's statement has a condition only for the filters its request gave (and a keyset
+    only after a cursor): the same document with other filters, empty ones, blank ones, another
+    page size, a cursor or none, in turn, must never reuse a statement that drops a condition."""
+    async with (
+        start_server(database_url, rate_limit=0) as compiled,
+        start_server(database_url, compiled_reads=False, rate_limit=0) as oracle,
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        await _submit_some(database_url)
+        first_page = await _post(client, oracle.http_url, SHAPED, {"first": 2})
+        cursor = first_page.json()["data"]["complaints"]["pageInfo"]["endCursor"]
+        filters: list[Any] = [
+            None,
+            {},
+            {"status": []},
+            {"search": "   "},
+            {"search": "jalan"},
+            {"regionCode": ""},
+            {"regionCode": "33.74"},
+            {"status": ["RECEIVED"]},
+            {"status": ["RECEIVED"], "regionCode": "33.74"},
+            {"status": None, "regionCode": "33.74"},
+        ]
+        cases: list[tuple[str, dict[str, Any]]] = []
+        for f in filters:
+            for after in (None, cursor, "", "garbage"):
+                for first in (2, 3, None):
+                    cases.append((SHAPED, {"f": f, "after": after, "first": first}))
+        for s in (None, [], ["RECEIVED"]):
+            for q in (None, "", " ", "lampu"):
+                for r in (None, "", "33.74"):
+                    cases.append((SHAPED_FIELDS, {"s": s, "q": q, "r": r}))
+        # Twice over, and the second time backwards: every plan is reused by other shapes'
+        # neighbours, straight to its statements.
+        for query, variables in [*cases, *reversed(cases)]:
+            expected = await _post(client, oracle.http_url, query, variables)
+            found = await _post(client, compiled.http_url, query, variables)
+            assert found.status_code == expected.status_code, variables
+            assert _unordered(found.json()) == _unordered(expected.json()), variables

@@ -54,11 +54,17 @@ async def test_a_reader_following_the_log_never_misses_an_event_of_concurrent_wr
         cid = submitted.complaint["id"]
         await step(
             lambda c: workflow.assign(
-                c, cid, opd_id=None, category_code=None, expected_version=1, actor="t"
+                c,
+                cid,
+                workflow.CommandContext(actor="t", expected_version=1),
+                opd_id=None,
+                category_code=None,
             ),
         )
         await step(
-            lambda c: workflow.follow_up(c, cid, message="Dicek.", expected_version=2, actor="t"),
+            lambda c: workflow.follow_up(
+                c, cid, workflow.CommandContext(actor="t", expected_version=2), message="Dicek."
+            ),
         )
 
     seen: list[int] = []

@@ -87,7 +87,7 @@ async def test_the_opd_list_runs_the_same_statements_however_many_opds_there_are
                     },
                 )
                 for platform in ("X", "INSTAGRAM"):
-                    await admin.add_social_account(conn, opd["id"], platform, f"uptd_{i}", False)
+                    await admin.add_social_account(conn, opd.id, platform, f"uptd_{i}", False)
         after, data = await statements_for(counter, lambda: data_of(url, OPDS))
         opds = {opd["slug"]: opd for opd in data["opds"]}
         assert len(opds) == 71
@@ -129,7 +129,7 @@ async def test_a_programme_page_runs_as_many_statements_for_20_programmes_as_for
                 item = await admin.create_work_item(
                     conn,
                     {
-                        "programme_id": programme["id"],
+                        "programme_id": programme.id,
                         "name": f"Ruas {p}-{w}",
                         "region_code": "33.19",
                         "road_segment": None,
@@ -146,9 +146,8 @@ async def test_a_programme_page_runs_as_many_statements_for_20_programmes_as_for
                     await workflow.link_work_item(
                         conn,
                         complaint_ids.pop(),
-                        work_item_id=item["id"],
-                        expected_version=None,
-                        actor="test",
+                        workflow.CommandContext(actor="test"),
+                        work_item_id=item.id,
                     )
     counter = StatementCounter()
     async with start_server(database_url, query_logger=counter, event_poll_interval=3600) as s:

@@ -26,8 +26,8 @@ def exactly(value: float) -> Any:
     return pytest.approx(value, abs=1e-9)
 
 
-def by(rows: list[asyncpg.Record], key: str) -> dict[Any, asyncpg.Record]:
-    return {row[key]: row for row in rows}
+def by(rows: list[Any], key: str) -> dict[Any, Any]:
+    return {getattr(row, key): row for row in rows}
 
 
 async def slugs(conn: asyncpg.Connection) -> dict[int, str]:
@@ -39,33 +39,33 @@ async def test_opd_performance_matches_the_hand_computed_figures(conn: asyncpg.C
     rows = await performance_db.opd_performance(conn, START, END, NOW)
     names = await slugs(conn)
     assert len(rows) == await conn.fetchval("SELECT count(*) FROM opds")
-    figures = {names[row["opd_id"]]: row for row in rows}
+    figures = {names[row.opd_id]: row for row in rows}
 
     dpubmck = figures["dpubmck"]
-    assert (dpubmck["received"], dpubmck["resolved"], dpubmck["backlog"]) == (6, 3, 5)
+    assert (dpubmck.received, dpubmck.resolved, dpubmck.backlog) == (6, 3, 5)
     # Responses [2, 4, 10, 30]: median at 1.5 → 4 + 0.5·6; 90th at 2.7 → 10 + 0.7·20.
-    assert dpubmck["median_response_hours"] == exactly(7)
-    assert dpubmck["p90_response_hours"] == exactly(24)
+    assert dpubmck.median_response_hours == exactly(7)
+    assert dpubmck.p90_response_hours == exactly(24)
     # Resolutions [20, 50, 100]: median 50; 90th at 1.8 → 50 + 0.8·50.
-    assert dpubmck["median_resolution_hours"] == exactly(50)
-    assert dpubmck["p90_resolution_hours"] == exactly(90)
+    assert dpubmck.median_resolution_hours == exactly(50)
+    assert dpubmck.p90_resolution_hours == exactly(90)
     # Decided: four answered and a5 past due (a8 is not due yet); on time: 2, 4 and 10 hours.
-    assert (dpubmck["responses_decided"], dpubmck["responses_on_time"]) == (5, 3)
-    assert dpubmck["response_sla_share"] == exactly(0.6)
-    assert (dpubmck["breaches"], dpubmck["escalations"]) == (2, 2)
-    assert (dpubmck["average_rating"], dpubmck["ratings"]) == (exactly(4.5), 2)
+    assert (dpubmck.responses_decided, dpubmck.responses_on_time) == (5, 3)
+    assert dpubmck.response_sla_share == exactly(0.6)
+    assert (dpubmck.breaches, dpubmck.escalations) == (2, 2)
+    assert (dpubmck.average_rating, dpubmck.ratings) == (exactly(4.5), 2)
 
     dinkes = figures["dinkes"]
-    assert (dinkes["received"], dinkes["resolved"], dinkes["backlog"]) == (1, 1, 0)
-    assert dinkes["median_response_hours"] == exactly(0.5)
-    assert dinkes["p90_response_hours"] == exactly(0.5)
-    assert dinkes["response_sla_share"] == exactly(1)
-    assert dinkes["average_rating"] is None
+    assert (dinkes.received, dinkes.resolved, dinkes.backlog) == (1, 1, 0)
+    assert dinkes.median_response_hours == exactly(0.5)
+    assert dinkes.p90_response_hours == exactly(0.5)
+    assert dinkes.response_sla_share == exactly(1)
+    assert dinkes.average_rating is None
 
     idle = figures["bappeda"]
-    assert (idle["received"], idle["backlog"], idle["breaches"], idle["ratings"]) == (0, 0, 0, 0)
-    assert idle["median_response_hours"] is None
-    assert idle["response_sla_share"] is None
+    assert (idle.received, idle.backlog, idle.breaches, idle.ratings) == (0, 0, 0, 0)
+    assert idle.median_response_hours is None
+    assert idle.response_sla_share is None
 
 
 async def test_a_response_clock_is_decided_once_its_deadline_passes(
@@ -75,9 +75,9 @@ async def test_a_response_clock_is_decided_once_its_deadline_passes(
     later = datetime(2025, 12, 2, tzinfo=WIB)
     rows = await performance_db.opd_performance(conn, START, END, later)
     names = await slugs(conn)
-    dpubmck = next(row for row in rows if names[row["opd_id"]] == "dpubmck")
-    assert (dpubmck["responses_decided"], dpubmck["responses_on_time"]) == (6, 3)
-    assert dpubmck["response_sla_share"] == exactly(0.5)
+    dpubmck = next(row for row in rows if names[row.opd_id] == "dpubmck")
+    assert (dpubmck.responses_decided, dpubmck.responses_on_time) == (6, 3)
+    assert dpubmck.response_sla_share == exactly(0.5)
 
 
 async def test_the_leaderboard_ranks_by_share_then_median_and_needs_a_minimum_sample(
@@ -88,15 +88,15 @@ async def test_the_leaderboard_ranks_by_share_then_median_and_needs_a_minimum_sa
     rows = await performance_db.leaderboard(conn, START, END, NOW, 3)
     # Dinkes's one very fast ticket is not enough to be ranked; Dinsos (median 2 hours) beats
     # Dishub (median 3 hours) at the same share.
-    assert [(row["rank"], names[row["opd_id"]]) for row in rows] == [
+    assert [(row.rank, names[row.opd_id]) for row in rows] == [
         (1, "dinsos"),
         (2, "dishub"),
         (3, "dpubmck"),
     ]
-    assert rows[2]["response_sla_share"] == exactly(0.6)
+    assert rows[2].response_sla_share == exactly(0.6)
 
     everyone = await performance_db.leaderboard(conn, START, END, NOW, 1)
-    assert [names[row["opd_id"]] for row in everyone] == ["dinkes", "dinsos", "dishub", "dpubmck"]
+    assert [names[row.opd_id] for row in everyone] == ["dinkes", "dinsos", "dishub", "dpubmck"]
 
 
 async def test_regions_group_the_complaints_of_every_unit(conn: asyncpg.Connection) -> None:
@@ -106,18 +106,18 @@ async def test_regions_group_the_complaints_of_every_unit(conn: asyncpg.Connecti
     semarang = rows["33.74"]
     # DPUBMCK's a1, a2, a4, a5, a8 and Dinsos's three. Responses [1, 2, 2, 4, 8, 30]:
     # median at 2.5 → 2 + 0.5·2; 90th at 4.5 → 8 + 0.5·22.
-    assert (semarang["received"], semarang["backlog"]) == (8, 8)
-    assert semarang["median_response_hours"] == exactly(3)
-    assert semarang["p90_response_hours"] == exactly(19)
-    assert (semarang["breaches"], semarang["escalations"]) == (2, 2)
+    assert (semarang.received, semarang.backlog) == (8, 8)
+    assert semarang.median_response_hours == exactly(3)
+    assert semarang.p90_response_hours == exactly(19)
+    assert (semarang.breaches, semarang.escalations) == (2, 2)
     kudus = rows["33.19"]
     # a3 and Dishub's three: responses [1, 3, 5, 10]; 90th at 2.7 → 5 + 0.7·5.
-    assert (kudus["received"], kudus["resolved"]) == (4, 1)
-    assert kudus["median_response_hours"] == exactly(4)
-    assert kudus["p90_response_hours"] == exactly(8.5)
-    assert kudus["response_sla_share"] == exactly(1)
-    assert rows["33.01"]["received"] == 1
-    assert rows["33.02"]["received"] == 0
+    assert (kudus.received, kudus.resolved) == (4, 1)
+    assert kudus.median_response_hours == exactly(4)
+    assert kudus.p90_response_hours == exactly(8.5)
+    assert kudus.response_sla_share == exactly(1)
+    assert rows["33.01"].received == 1
+    assert rows["33.02"].received == 0
 
 
 async def test_accountability_counts_per_opd_head_and_wib_month(conn: asyncpg.Connection) -> None:
@@ -127,9 +127,9 @@ async def test_accountability_counts_per_opd_head_and_wib_month(conn: asyncpg.Co
     )
     names = await slugs(conn)
     found = [
-        (names[row["opd_id"]], row["head_name"], row["month"].isoformat(), row["breaches"],
-         row["response_breaches"], row["resolution_breaches"], row["escalations"],
-         row["escalations_level1"], row["escalations_level2"], row["escalations_level3"])
+        (names[row.opd_id], row.head_name, row.month.isoformat(), row.breaches,
+         row.response_breaches, row.resolution_breaches, row.escalations,
+         row.escalations_level1, row.escalations_level2, row.escalations_level3)
         for row in rows
     ]  # fmt: skip
     # The escalation at 20:00 UTC on 31 October is 03:00 on 1 November in WIB. Dishub's level-3
@@ -153,7 +153,7 @@ async def test_an_event_late_on_31_october_utc_belongs_to_november_in_wib(
     rows = await performance_db.accountability(
         conn, datetime(2026, 10, 1, tzinfo=WIB), datetime(2027, 1, 1, tzinfo=WIB)
     )
-    assert [(row["month"].isoformat(), row["breaches"], row["head_name"]) for row in rows] == [
+    assert [(row.month.isoformat(), row.breaches, row.head_name) for row in rows] == [
         ("2026-11-01", 1, None)
     ]
 

@@ -128,7 +128,7 @@ async def _make_world(url: str) -> World:
                 await admin.create_work_item(
                     conn,
                     {
-                        "programme_id": programme["id"],
+                        "programme_id": programme.id,
                         "name": name,
                         "region_code": "33.19",
                         "road_segment": None,
@@ -149,7 +149,7 @@ async def _make_world(url: str) -> World:
         url,
         (jalan_opd_id, others[0]["id"], others[1]["id"]),
         jalan_opd_id,
-        (items[0]["id"], items[1]["id"]),
+        (items[0].id, items[1].id),
     )
 
 
@@ -243,33 +243,33 @@ async def _run(
     cid = row["id"]
     version = {"current": row["version"], "stale": row["version"] - 1, "none": None}[a.version]
     text = "   " if a.blank_text else "Tim sudah ke lokasi."
-    common: dict[str, Any] = {"expected_version": version, "actor": "property-test"}
+    command = workflow.CommandContext(actor="property-test", expected_version=version)
     if a.kind in ("assign", "reassign"):
         return await workflow.assign(
             conn,
             cid,
+            command,
             opd_id=_opd(a, world),
             category_code=None,
             note=text,
             reassign=a.kind == "reassign",
-            **common,
         )
     if a.kind == "follow_up":
-        return await workflow.follow_up(conn, cid, message=text, **common)
+        return await workflow.follow_up(conn, cid, command, message=text)
     if a.kind == "resolve":
-        return await workflow.resolve(conn, cid, resolution=text, **common)
+        return await workflow.resolve(conn, cid, command, resolution=text)
     if a.kind == "confirm":
-        return await workflow.confirm(conn, cid, rating=a.rating, comment=text, **common)
+        return await workflow.confirm(conn, cid, command, rating=a.rating, comment=text)
     if a.kind == "reopen":
-        return await workflow.reopen(conn, cid, reason=text, **common)
+        return await workflow.reopen(conn, cid, command, reason=text)
     if a.kind == "close":
-        return await workflow.close(conn, cid, note=text, **common)
+        return await workflow.close(conn, cid, command, note=text)
     if a.kind == "reject":
         return await workflow.reject(
-            conn, cid, reason=a.reason, note=text, duplicate_of_id=_duplicate(a, ids), **common
+            conn, cid, command, reason=a.reason, note=text, duplicate_of_id=_duplicate(a, ids)
         )
     assert a.kind == "link"
-    return await workflow.link_work_item(conn, cid, work_item_id=_work_item(a, world), **common)
+    return await workflow.link_work_item(conn, cid, command, work_item_id=_work_item(a, world))
 
 
 def _check_legal(row: dict[str, Any], events: list[dict[str, Any]]) -> None:
