@@ -21,7 +21,8 @@ class AuthMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = getattr(scope.get("app"), "state", None)
         kilas = getattr(state, "kilas", None) if state is not None else None
-        if scope["type"] != "http" or kilas is None:
+        if scope["type"] != "http" or kilas is None or CALLER_KEY in scope:
+            # (Established already by compiler.http's CompiledPosts, which fell through.)
             await self.app(scope, receive, send)
             return
         authenticator: Authenticator = kilas.authenticator

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from kilas.db.pool import Connection
+from kilas.db.rows import ComplaintRow, Row
 from kilas.db.sql import numbered
 
 COMPLAINT_COLUMNS = """
@@ -111,9 +110,9 @@ class ComplaintFilter:
     work_item_id: int | None = None
 
 
-async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> asyncpg.Record | None:
+async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> ComplaintRow | None:
     """Insert a new complaint; None when (channel, external_ref) already exists."""
-    return await conn.fetchrow(
+    record = await conn.fetchrow(
         f"""
         INSERT INTO complaints (tracking_number, channel, external_ref, reporter_name,
             reporter_contact, reporter_handle, anonymous, confidential, text, category_code,
@@ -139,6 +138,7 @@ async def insert_complaint(conn: Connection, fields: dict[str, Any]) -> asyncpg.
         fields["media_urls"],
         fields["created_at"],
     )
+    return ComplaintRow.from_optional(record)
 
 
 async def tracking_number_taken(conn: Connection, tracking_number: str) -> bool:
@@ -151,23 +151,27 @@ async def tracking_number_taken(conn: Connection, tracking_number: str) -> bool:
 
 async def complaint_by_channel_ref(
     conn: Connection, channel: str, external_ref: str
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE channel = $1 AND external_ref = $2",
-        channel,
-        external_ref,
+) -> ComplaintRow | None:
+    return ComplaintRow.from_optional(
+        await conn.fetchrow(
+            f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE channel = $1 AND external_ref = $2",
+            channel,
+            external_ref,
+        )
     )
 
 
-async def lock_complaint(conn: Connection, complaint_id: int) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1 FOR UPDATE", complaint_id
+async def lock_complaint(conn: Connection, complaint_id: int) -> ComplaintRow | None:
+    return ComplaintRow.from_optional(
+        await conn.fetchrow(
+            f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = $1 FOR UPDATE", complaint_id
+        )
     )
 
 
 async def update_complaint(
     conn: Connection, complaint_id: int, changes: dict[str, Any], at: datetime | None
-) -> asyncpg.Record:
+) -> ComplaintRow:
     """Apply `changes`, bump the version and `updated_at`; return the new row."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
@@ -189,11 +193,11 @@ async def update_complaint(
     )
     if row is None:
         raise LookupError(f"complaint {complaint_id} does not exist")
-    return row
+    return ComplaintRow.from_record(row)
 
 
-async def complaints_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+async def complaints_by_ids(conn: Connection, ids: list[int]) -> list[ComplaintRow]:
+    return ComplaintRow.from_records(
         await conn.fetch(
             f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE id = any($1::bigint[])", ids
         )
@@ -202,10 +206,12 @@ async def complaints_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Re
 
 async def complaint_by_tracking_number(
     conn: Connection, tracking_number: str
-) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE tracking_number = $1",
-        tracking_number.strip().upper(),
+) -> ComplaintRow | None:
+    return ComplaintRow.from_optional(
+        await conn.fetchrow(
+            f"SELECT {COMPLAINT_COLUMNS} FROM complaints WHERE tracking_number = $1",
+            tracking_number.strip().upper(),
+        )
     )
 
 
@@ -279,7 +285,7 @@ async def list_complaints(
     order: str,
     after: tuple[datetime, int] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ComplaintRow]:
     """One keyset page: rows strictly after the cursor (sort value, id), in `order`."""
     column, direction = ORDERINGS[order]
     comparison = "<" if direction == "DESC" else ">"
@@ -299,7 +305,7 @@ async def list_complaints(
             "limit": limit,
         },
     )
-    return list(await conn.fetch(sql, *args))
+    return ComplaintRow.from_records(await conn.fetch(sql, *args))
 
 
 async def count_complaints(conn: Connection, f: ComplaintFilter) -> int:
@@ -307,8 +313,24 @@ async def count_complaints(conn: Connection, f: ComplaintFilter) -> int:
     return int(await conn.fetchval(sql, *args))
 
 
-async def open_backlog_by_opd_ids(conn: Connection, opd_ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+@dataclass(frozen=True, slots=True)
+class OpdBacklogRow(Row):
+    """How many complaints one OPD holds open (assigned or in progress)."""
+
+    opd_id: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
+class RegionOpenCountRow(Row):
+    """How many complaints of one region are open (received, assigned or in progress)."""
+
+    region_code: str
+    open: int
+
+
+async def open_backlog_by_opd_ids(conn: Connection, opd_ids: list[int]) -> list[OpdBacklogRow]:
+    return OpdBacklogRow.from_records(
         await conn.fetch(
             """
             SELECT opd_id, count(*) AS open
@@ -321,8 +343,10 @@ async def open_backlog_by_opd_ids(conn: Connection, opd_ids: list[int]) -> list[
     )
 
 
-async def open_count_by_region_codes(conn: Connection, codes: list[str]) -> list[asyncpg.Record]:
-    return list(
+async def open_count_by_region_codes(
+    conn: Connection, codes: list[str]
+) -> list[RegionOpenCountRow]:
+    return RegionOpenCountRow.from_records(
         await conn.fetch(
             """
             SELECT region_code, count(*) AS open
@@ -338,8 +362,8 @@ async def open_count_by_region_codes(conn: Connection, codes: list[str]) -> list
 
 async def complaints_by_work_item_ids(
     conn: Connection, work_item_ids: list[int]
-) -> list[asyncpg.Record]:
-    return list(
+) -> list[ComplaintRow]:
+    return ComplaintRow.from_records(
         await conn.fetch(
             f"""
             SELECT {COMPLAINT_COLUMNS} FROM complaints

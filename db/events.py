@@ -3,10 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from kilas.db.complaints import EVERYTHING, Visibility, visible_sql
 from kilas.db.pool import Connection
+from kilas.db.rows import EventPageRow, EventRow
 from kilas.db.sql import numbered
 
 # Every writer of complaint_events takes this transaction-level lock right before its insert and
@@ -37,7 +36,7 @@ async def append_event(
     data: dict[str, Any],
     version: int,
     occurred_at: datetime | None,
-) -> asyncpg.Record:
+) -> EventRow:
     """Append one event; call it as the last write of the transaction, to hold the lock briefly."""
     await conn.execute("SELECT pg_advisory_xact_lock($1)", EVENT_LOG_LOCK)
     row = await conn.fetchrow(
@@ -62,7 +61,7 @@ async def append_event(
         occurred_at,
     )
     assert row is not None
-    return row
+    return EventRow.from_record(row)
 
 
 async def last_event_id(conn: Connection) -> int:
@@ -72,11 +71,11 @@ async def last_event_id(conn: Connection) -> int:
 
 async def events_after(
     conn: Connection, after: int, limit: int, visibility: Visibility
-) -> list[asyncpg.Record]:
+) -> list[EventRow]:
     """The log after a cursor, of the complaints `visibility` lets the caller see (the hub,
     which judges each subscriber itself, reads it all with `EVERYTHING`)."""
     if visibility == EVERYTHING:
-        return list(
+        return EventRow.from_records(
             await conn.fetch(
                 f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id > $1 ORDER BY id LIMIT $2",
                 after,
@@ -92,7 +91,7 @@ async def events_after(
         """,
         {"after": after, "limit": limit, **visibility.params()},
     )
-    return list(await conn.fetch(sql, *args))
+    return EventRow.from_records(await conn.fetch(sql, *args))
 
 
 async def matching_events_between(
@@ -106,9 +105,9 @@ async def matching_events_between(
     status: str | None,
     types: list[str] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[EventRow]:
     """Events with after < id <= up_to matching every given filter, in cursor order."""
-    return list(
+    return EventRow.from_records(
         await conn.fetch(
             f"""
             SELECT {EVENT_COLUMNS} FROM complaint_events
@@ -133,8 +132,8 @@ async def matching_events_between(
     )
 
 
-async def events_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record]:
-    return list(
+async def events_by_ids(conn: Connection, ids: list[int]) -> list[EventRow]:
+    return EventRow.from_records(
         await conn.fetch(
             f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE id = any($1::bigint[])", ids
         )
@@ -145,11 +144,11 @@ async def events_by_ids(conn: Connection, ids: list[int]) -> list[asyncpg.Record
 MAX_TIMELINE_PAGE = 200
 
 
-async def event_pages(conn: Connection, pages: list[tuple[int, int, int]]) -> list[asyncpg.Record]:
+async def event_pages(conn: Connection, pages: list[tuple[int, int, int]]) -> list[EventPageRow]:
     """Pages of complaints' histories in one statement: for each (complaint id, after, limit),
     its events with id > after, oldest first, at most `limit`; each row with `page`, the
     1-based position of its page in `pages`."""
-    return list(
+    return EventPageRow.from_records(
         await conn.fetch(
             f"""
             SELECT k.page, {EVENT_COLUMNS_OF_E}
@@ -171,8 +170,8 @@ async def event_pages(conn: Connection, pages: list[tuple[int, int, int]]) -> li
 
 async def last_events_by_complaint_ids(
     conn: Connection, complaint_ids: list[int]
-) -> list[asyncpg.Record]:
-    return list(
+) -> list[EventRow]:
+    return EventRow.from_records(
         await conn.fetch(
             f"""
             SELECT DISTINCT ON (complaint_id) {EVENT_COLUMNS} FROM complaint_events

@@ -1,10 +1,9 @@
 """SQL for the SLA alerts still open: what a wall shows before it follows `slaAlerts` live."""
 
-import asyncpg
-
 from kilas.db.complaints import Visibility, visible_sql
 from kilas.db.events import EVENT_COLUMNS_OF_E
 from kilas.db.pool import Connection
+from kilas.db.rows import EventRow
 from kilas.db.sql import numbered
 
 # An alert is open while what it says is still true of the complaint's current assignment (a
@@ -44,10 +43,10 @@ async def open_alerts(
     opd_id: int | None,
     region_code: str | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[EventRow]:
     """The open SLA alerts the caller may see, newest first by the moment each describes."""
     sql, args = numbered(
         _OPEN_ALERTS.format(columns=EVENT_COLUMNS_OF_E, visible=visible_sql("c", "e")),
         {"limit": limit, "opd_id": opd_id, "region_code": region_code, **visibility.params()},
     )
-    return list(await conn.fetch(sql, *args))
+    return EventRow.from_records(await conn.fetch(sql, *args))

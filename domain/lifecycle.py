@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+
+from kilas.db.rows import ComplaintRow, EventRow
 
 
 class Status(StrEnum):
@@ -126,34 +127,34 @@ class ComplaintState:
     version: int
 
     @classmethod
-    def from_row(cls, row: Any) -> "ComplaintState":
+    def from_row(cls, row: ComplaintRow) -> "ComplaintState":
         """The state a stored complaint row is in, to compare with a replay of its events."""
         return cls(
-            Status(row["status"]),
-            row["opd_id"],
-            row["rating"],
-            row["rejection_reason"],
-            row["duplicate_of_id"],
-            row["work_item_id"],
-            row["escalation_level"],
-            row["version"],
+            Status(row.status),
+            row.opd_id,
+            row.rating,
+            row.rejection_reason,
+            row.duplicate_of_id,
+            row.work_item_id,
+            row.escalation_level,
+            row.version,
         )
 
 
-def apply_event(state: ComplaintState | None, event: dict[str, Any]) -> ComplaintState:
+def apply_event(state: ComplaintState | None, event: EventRow) -> ComplaintState:
     """Fold one event row (type, to_status, opd_id, data, version) into the state."""
-    kind = EventType(event["type"])
-    data = event["data"] or {}
+    kind = EventType(event.type)
+    data = event.data or {}
     if state is None:
         if kind is not EventType.SUBMITTED:
             raise ValueError(f"a complaint's first event must be SUBMITTED, not {kind}")
-        return ComplaintState(Status.RECEIVED, None, None, None, None, None, 0, event["version"])
+        return ComplaintState(Status.RECEIVED, None, None, None, None, None, 0, event.version)
     if kind is EventType.SUBMITTED:
         raise ValueError("SUBMITTED can only be a complaint's first event")
     status = next_status(state.status, kind)
-    if status != event["to_status"]:
-        raise ValueError(f"event {kind} records {event['to_status']}, the machine says {status}")
-    new = replace(state, status=status, opd_id=event["opd_id"], version=event["version"])
+    if status != event.to_status:
+        raise ValueError(f"event {kind} records {event.to_status}, the machine says {status}")
+    new = replace(state, status=status, opd_id=event.opd_id, version=event.version)
     if kind is EventType.CONFIRMED:
         new = replace(new, rating=data["rating"])
     elif kind is EventType.REJECTED:
@@ -170,7 +171,7 @@ def apply_event(state: ComplaintState | None, event: dict[str, Any]) -> Complain
     return new
 
 
-def replay(events: list[dict[str, Any]]) -> ComplaintState:
+def replay(events: list[EventRow]) -> ComplaintState:
     state: ComplaintState | None = None
     for event in events:
         state = apply_event(state, event)

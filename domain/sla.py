@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from kilas.db.rows import ComplaintRow
 from kilas.domain.lifecycle import EventType, Status
 
 SWEEPER_ACTOR = "system:sla"
@@ -67,10 +68,35 @@ def read_clock(
     return Reading(SlaState.ON_TRACK, due, due - now)
 
 
-def reading(row: Any, clock: SlaClock, now: datetime, rules: SlaRules) -> Reading | None:
-    done = row["first_response_at"] if clock is SlaClock.RESPONSE else row["resolved_at"]
-    due = row[f"{clock.lower()}_due_at"]
-    return read_clock(row["assigned_at"], due, done, now, rules.at_risk_share)
+@dataclass(frozen=True)
+class _ClockColumns:
+    """One clock's columns of a complaint row."""
+
+    due_at: datetime | None
+    done_at: datetime | None
+    at_risk_at: datetime | None
+    breached_at: datetime | None
+
+
+def _columns(row: ComplaintRow, clock: SlaClock) -> _ClockColumns:
+    if clock is SlaClock.RESPONSE:
+        return _ClockColumns(
+            row.response_due_at,
+            row.first_response_at,
+            row.response_at_risk_at,
+            row.response_breached_at,
+        )
+    return _ClockColumns(
+        row.resolution_due_at,
+        row.resolved_at,
+        row.resolution_at_risk_at,
+        row.resolution_breached_at,
+    )
+
+
+def reading(row: ComplaintRow, clock: SlaClock, now: datetime, rules: SlaRules) -> Reading | None:
+    columns = _columns(row, clock)
+    return read_clock(row.assigned_at, columns.due_at, columns.done_at, now, rules.at_risk_share)
 
 
 @dataclass(frozen=True)
@@ -81,52 +107,57 @@ class Mark:
     data: dict[str, Any]
 
 
-def _clock_mark(row: Any, clock: SlaClock, now: datetime, rules: SlaRules) -> Mark | None:
+def _clock_mark(row: ComplaintRow, clock: SlaClock, now: datetime, rules: SlaRules) -> Mark | None:
     prefix = clock.lower()
+    columns = _columns(row, clock)
     running = (
-        row["status"] == Status.ASSIGNED and row["first_response_at"] is None
+        row.status == Status.ASSIGNED and row.first_response_at is None
         if clock is SlaClock.RESPONSE
-        else row["status"] in HELD
+        else row.status in HELD
     )
-    started, due = row["assigned_at"], row[f"{prefix}_due_at"]
-    if not running or due is None or row[f"{prefix}_breached_at"] is not None:
+    started, due = row.assigned_at, columns.due_at
+    if not running or due is None or columns.breached_at is not None:
         return None
     data = {"clock": str(clock), "due_at": due.isoformat()}
     # Marks carry the moment they describe, not the moment the sweeper noticed, so escalation
     # delays and reports do not depend on how often the sweeper runs.
     if now >= due:
         return Mark(EventType.SLA_BREACHED, due, {f"{prefix}_breached_at": due}, data)
+    assert started is not None  # written with the deadlines (domain.workflow._deadlines)
     risky_from = due - (due - started) * rules.at_risk_share
-    if now >= risky_from and row[f"{prefix}_at_risk_at"] is None:
+    if now >= risky_from and columns.at_risk_at is None:
         return Mark(EventType.SLA_AT_RISK, risky_from, {f"{prefix}_at_risk_at": risky_from}, data)
     return None
 
 
-def next_mark(row: Any, now: datetime, rules: SlaRules) -> Mark | None:
+def next_mark(row: ComplaintRow, now: datetime, rules: SlaRules) -> Mark | None:
     """The next SLA mark that has come due for this complaint at `now`, oldest first."""
-    if row["status"] == Status.RESOLVED and row["resolved_at"] is not None:
-        closes_at = row["resolved_at"] + rules.auto_close_after
+    if row.status == Status.RESOLVED and row.resolved_at is not None:
+        closes_at = row.resolved_at + rules.auto_close_after
         if now >= closes_at:
             return Mark(EventType.AUTO_CLOSED, closes_at, {"closed_at": closes_at}, {})
         return None
-    if row["status"] not in HELD:
+    if row.status not in HELD:
         return None
     marks = [_clock_mark(row, clock, now, rules) for clock in SlaClock]
-    level = row["escalation_level"]
+    level = row.escalation_level
     # Escalation climbs only while a breached clock is still unmet: a late follow-up answers
     # the response breach, though the record of it stays.
     breaches = [
         breached
         for breached, done in (
-            (row["response_breached_at"], row["first_response_at"]),
-            (row["resolution_breached_at"], row["resolved_at"]),
+            (row.response_breached_at, row.first_response_at),
+            (row.resolution_breached_at, row.resolved_at),
         )
         if breached is not None and done is None
     ]
     if breaches and level < len(rules.escalation_delays):
         # Never before the breach that justifies it (an answered breach may have stopped the
         # climb, and a later one restarts it).
-        since = max(row["escalated_at"], min(breaches)) if level > 0 else min(breaches)
+        since = min(breaches)
+        if level > 0:
+            assert row.escalated_at is not None  # written with the level
+            since = max(row.escalated_at, since)
         escalate_at = since + rules.escalation_delays[level]
         if now >= escalate_at:
             data = {"level": level + 1, "target": ESCALATION_TARGETS[level + 1]}

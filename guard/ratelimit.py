@@ -26,6 +26,11 @@ class Decision:
     """Whole seconds until the next request would be allowed (at least 1 when refused)."""
 
 
+# Set in a request's scope by whatever took its token already (compiler.http's CompiledPosts,
+# which then fell through): a request is counted once.
+COUNTED_KEY = "kilas.rate_counted"
+
+
 class RateLimiter(Protocol):
     per_minute: int
     burst: int
@@ -169,6 +174,7 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             self.limiter is None
+            or scope.get(COUNTED_KEY)
             or scope["type"] not in ("http", "websocket")
             or not self._counts(scope["path"])
         ):

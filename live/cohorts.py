@@ -270,7 +270,7 @@ class Cohort(_Members):
                 deliveries = await load_batch(conn, rows)
                 visible = [d for d in deliveries if self.spec.may_see(d)]
                 rendered = await self.spec.render(conn, visible) if visible else []
-            end = int(rows[-1]["id"]) if len(rows) == BATCH else read.up_to
+            end = rows[-1].id if len(rows) == BATCH else read.up_to
             read.done.set_result((rendered, end))
         except asyncio.CancelledError:
             read.done.cancel()

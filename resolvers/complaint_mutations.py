@@ -103,7 +103,7 @@ async def submit_complaint(
     async def command(conn: Connection) -> workflow.Outcome:
         outcome = await workflow.submit(conn, submission, actor=actor, at=now)
         if not outcome.created:
-            submitter.append(await complaints_db.submitter_of(conn, outcome.complaint["id"]))
+            submitter.append(await complaints_db.submitter_of(conn, outcome.complaint.id))
         return outcome
 
     # Every role may submit (the public role included): no check.

@@ -21,7 +21,7 @@ from kilas.auth.policy import visibility
 from kilas.db import performance as performance_db
 from kilas.db import reference as reference_db
 from kilas.db.complaints import ComplaintFilter
-from kilas.db.performance import OpdPerformanceRow
+from kilas.db.performance import ExportedComplaintRow, OpdPerformanceRow
 from kilas.db.pool import Connection
 from kilas.domain.clock import Clock
 from kilas.domain.errors import DomainError
@@ -201,12 +201,17 @@ async def _filter(request: Request, conn: Connection) -> ComplaintFilter:
     )
 
 
-def _complaint_line(row: asyncpg.Record) -> list[Any]:
-    # A confidential complaint is listed and counted, but its words stay inside Kilas.
+def _complaint_line(row: ExportedComplaintRow) -> list[object]:
+    """The values of COMPLAINTS_HEADER, in its order. A confidential complaint is listed and
+    counted, but its words stay inside Kilas."""
     return [
-        "" if name == "text" and row["confidential"] else _cell(row[name])
-        for name in COMPLAINTS_HEADER
-    ]
+        row.tracking_number, row.status, row.channel, row.category_code, row.region_code,
+        row.region_name, row.opd_slug, row.opd_short_name, "" if row.confidential else row.text,
+        row.lat, row.lon, row.created_at, row.assigned_at, row.response_due_at,
+        row.first_response_at, row.resolution_due_at, row.resolved_at, row.closed_at,
+        row.response_breached_at, row.resolution_breached_at, row.escalation_level, row.rating,
+        row.rejection_reason,
+    ]  # fmt: skip
 
 
 class _ClosingStreamingResponse(StreamingResponse):
@@ -233,7 +238,7 @@ async def _complaint_chunks(pool: asyncpg.Pool, f: ComplaintFilter) -> AsyncGene
         try:
             batch: list[list[Any]] = []
             async for row in performance_db.stream_complaints(conn, f):
-                batch.append(_complaint_line(row))
+                batch.append([_cell(value) for value in _complaint_line(row)])
                 if len(batch) >= CHUNK_ROWS:
                     yield _csv(batch)
                     batch = []

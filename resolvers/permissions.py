@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from strawberry.dataloader import DataLoader
 
-from kilas.auth.policy import Row
 from kilas.db import access_log as access_log_db
+from kilas.db.rows import ComplaintRow
 from kilas.resolvers.context import Context
 
 
@@ -37,9 +37,9 @@ def _reads_loader(ctx: Context) -> DataLoader[tuple[int, str], None]:
     return DataLoader(load_fn=record, cache=False)
 
 
-async def log_personal_data_read(ctx: Context, row: Row, field: str) -> None:
+async def log_personal_data_read(ctx: Context, row: ComplaintRow, field: str) -> None:
     """Write the caller's read of `field` of the complaint in `row` to the access log (batched
     with the request's other reads); returns once the log row is committed."""
     if ctx._personal_data_reads is None:
         ctx._personal_data_reads = _reads_loader(ctx)
-    await ctx._personal_data_reads.load((row["id"], field))
+    await ctx._personal_data_reads.load((row.id, field))

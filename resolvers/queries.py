@@ -23,6 +23,7 @@ from kilas.schema.complaints import (
     ComplaintEdge,
     ComplaintEvent,
     ComplaintEventConnection,
+    visible_complaint,
 )
 from kilas.schema.enums import ComplaintOrder
 from kilas.schema.ids import (
@@ -37,7 +38,7 @@ from kilas.schema.ids import (
 from kilas.schema.live import Dashboard
 from kilas.schema.node import Node, PageInfo
 from kilas.schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
-from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
+from kilas.schema.reference import Category, Opd, OpdHead, Region, SlaPolicy, SocialAccount
 
 if TYPE_CHECKING:
     from kilas.settings import Settings
@@ -108,7 +109,7 @@ async def complaints(
 
     edges = [
         ComplaintEdge(
-            cursor=encode_cursor([order_by.value, row[column], row["id"]]),
+            cursor=encode_cursor([order_by.value, getattr(row, column), row.id]),
             node=Complaint.from_row(row),
         )
         for row in rows[:size]
@@ -240,10 +241,13 @@ async def _node(info: Info, type_name: str, key: str) -> Node | None:
         async with info.context.pool.acquire() as conn:
             rows = await reference_db.social_accounts_by_ids(conn, [number])
         return SocialAccount.from_row(rows[0]) if rows else None
+    if type_name == "Complaint":
+        return visible_complaint(info, await loaders.complaint_by_id.load(number))
+    if type_name == "ComplaintEvent":
+        return await _visible_event(info, number)
     builders: dict[str, tuple[Any, Callable[[Any], Node]]] = {
-        "Complaint": (loaders.complaint_by_id, Complaint.from_row),
-        "ComplaintEvent": (loaders.event_by_id, ComplaintEvent.from_row),
         "Opd": (loaders.opd_by_id, Opd.from_row),
+        "OpdHead": (loaders.head_by_id, OpdHead.from_row),
         "SlaPolicy": (loaders.sla_policy_by_id, SlaPolicy.from_row),
         "Programme": (loaders.programme_by_id, Programme.from_row),
         "WorkItem": (loaders.work_item_by_id, WorkItem.from_row),
@@ -252,16 +256,19 @@ async def _node(info: Info, type_name: str, key: str) -> Node | None:
         return None
     loader, build = builders[type_name]
     row = await loader.load(number)
-    if row is None:
+    return build(row) if row is not None else None
+
+
+async def _visible_event(info: Info, event_id: int) -> ComplaintEvent | None:
+    """The event, if the caller may see its complaint as it stood after it."""
+    loaders, caller = info.context.loaders, info.context.caller
+    event = await loaders.event_by_id.load(event_id)
+    if event is None:
         return None
-    caller = info.context.caller
-    if type_name == "Complaint" and not can_see_complaint(caller, row):
+    complaint = await loaders.complaint_by_id.load(event.complaint_id)
+    if complaint is None or not can_see_complaint(caller, event_scope(event, complaint)):
         return None
-    if type_name == "ComplaintEvent":
-        complaint_row = await loaders.complaint_by_id.load(row["complaint_id"])
-        if complaint_row is None or not can_see_complaint(caller, event_scope(row, complaint_row)):
-            return None
-    return build(row)
+    return ComplaintEvent.from_row(event)
 
 
 @strawberry.field(description="Any object by its global id.")

@@ -8,6 +8,7 @@ import strawberry
 
 from kilas.auth.policy import can_see_complaint, event_scope
 from kilas.db import events as events_db
+from kilas.db.rows import ComplaintRow
 from kilas.domain.errors import invalid
 from kilas.domain.lifecycle import EventType
 from kilas.live.hub import Delivery, EventFilter, SubscriberLagging, load_batch
@@ -49,7 +50,7 @@ def _event_filter(f: inputs.ComplaintEventFilter | None) -> EventFilter:
 
 
 def _shared_loaders(
-    info: Info, shared: dict[str, Any], complaints: Mapping[int, Any] | None = None
+    info: Info, shared: dict[str, Any], complaints: Mapping[int, ComplaintRow] | None = None
 ) -> None:
     """Resolves what comes next through loaders shared by every subscriber of one batch of
     events or one value of a feed (each row is loaded once), made anew for each (a

@@ -30,7 +30,7 @@ async def held_since(
     )
     async with pool.acquire() as conn, conn.transaction():
         outcome = await workflow.submit(conn, submission, actor=ACTOR, at=at)
-    complaint_id = int(outcome.complaint["id"])
+    complaint_id = outcome.complaint.id
     async with pool.acquire() as conn, conn.transaction():
         await workflow.assign(
             conn, complaint_id, workflow.CommandContext(actor=ACTOR, at=at), opd_id=None,

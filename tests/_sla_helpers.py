@@ -8,7 +8,10 @@ from typing import Any
 
 import asyncpg
 
+from kilas.db import complaints as complaints_db
+from kilas.db.events import EVENT_COLUMNS
 from kilas.db.pool import create_pool
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.domain import workflow
 from kilas.domain.clock import ManualClock
 from kilas.domain.lifecycle import ComplaintState, replay
@@ -64,20 +67,19 @@ async def submit(pool: asyncpg.Pool, at: datetime, category: str | None = "JALAN
     )
     async with pool.acquire() as conn, conn.transaction():
         outcome = await workflow.submit(conn, submission, actor=ACTOR, at=at)
-    return int(outcome.complaint["id"])
+    return outcome.complaint.id
 
 
 async def command(
     pool: asyncpg.Pool, name: str, complaint_id: int, *, at: datetime | None = None, **kw: Any
-) -> asyncpg.Record:
+) -> ComplaintRow:
     """Run one workflow command (`assign`, `follow_up`, `resolve`, ...) at `at` in its own
     transaction."""
     async with pool.acquire() as conn, conn.transaction():
-        outcome = await getattr(workflow, name)(
+        outcome: workflow.Outcome = await getattr(workflow, name)(
             conn, complaint_id, workflow.CommandContext(actor=ACTOR, at=at), **kw
         )
-    row: asyncpg.Record = outcome.complaint
-    return row
+    return outcome.complaint
 
 
 async def assigned(
@@ -89,37 +91,32 @@ async def assigned(
     return cid
 
 
-async def complaint(pool: asyncpg.Pool, complaint_id: int) -> asyncpg.Record:
+async def complaint(pool: asyncpg.Pool, complaint_id: int) -> ComplaintRow:
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM complaints WHERE id = $1", complaint_id)
-    assert row is not None
+        [row] = await complaints_db.complaints_by_ids(conn, [complaint_id])
     return row
 
 
-async def events(pool: asyncpg.Pool, complaint_id: int | None = None) -> list[dict[str, Any]]:
+async def events(pool: asyncpg.Pool, complaint_id: int | None = None) -> list[EventRow]:
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            "SELECT * FROM complaint_events WHERE $1::bigint IS NULL OR complaint_id = $1 "
-            "ORDER BY id",
-            complaint_id,
+        return EventRow.from_records(
+            await conn.fetch(
+                f"SELECT {EVENT_COLUMNS} FROM complaint_events"
+                " WHERE $1::bigint IS NULL OR complaint_id = $1 ORDER BY id",
+                complaint_id,
+            )
         )
-    return [dict(r) for r in rows]
 
 
-def mark_of(event: dict[str, Any]) -> tuple[Any, ...]:
+def mark_of(event: EventRow) -> tuple[Any, ...]:
     """An SLA event as (type, clock, level, occurred_at), the moment in UTC for comparing."""
-    data = event["data"] or {}
-    return (
-        event["type"],
-        data.get("clock"),
-        data.get("level"),
-        event["occurred_at"].astimezone(UTC),
-    )
+    data = event.data or {}
+    return (event.type, data.get("clock"), data.get("level"), event.occurred_at.astimezone(UTC))
 
 
 async def marks(pool: asyncpg.Pool, complaint_id: int) -> list[tuple[Any, ...]]:
     """The complaint's SLA events, in log order."""
-    return [mark_of(e) for e in await events(pool, complaint_id) if e["type"] in SLA_TYPES]
+    return [mark_of(e) for e in await events(pool, complaint_id) if e.type in SLA_TYPES]
 
 
 def mark(kind: str, clock: str | None, level: int | None, at: datetime) -> tuple[Any, ...]:
@@ -148,13 +145,17 @@ async def check_replay(pool: asyncpg.Pool) -> int:
     """Replaying every complaint's events rebuilds its stored state, escalation included, and
     versions rise by one per event. Returns how many complaints were checked."""
     async with pool.acquire() as conn:
-        rows = await conn.fetch("SELECT * FROM complaints ORDER BY id")
+        rows = ComplaintRow.from_records(
+            await conn.fetch(
+                f"SELECT {complaints_db.COMPLAINT_COLUMNS} FROM complaints ORDER BY id"
+            )
+        )
     for row in rows:
-        history = await events(pool, row["id"])
-        assert [e["version"] for e in history] == list(range(1, row["version"] + 1)), row["id"]
+        history = await events(pool, row.id)
+        assert [e.version for e in history] == list(range(1, row.version + 1)), row.id
         previous = None
         for e in history:
-            assert e["from_status"] == (previous["to_status"] if previous else None), history
+            assert e.from_status == (previous.to_status if previous else None), history
             previous = e
         assert replay(history) == ComplaintState.from_row(row)
     return len(rows)

@@ -58,7 +58,7 @@ async def complaints_with_opds(pool: asyncpg.Pool, count: int) -> None:
                 if i % 3 == 0:
                     await workflow.assign(
                         conn,
-                        submitted.complaint["id"],
+                        submitted.complaint.id,
                         workflow.CommandContext(actor="test"),
                         opd_id=None,
                         category_code=None,

@@ -170,7 +170,7 @@ async def seed(
             at=at,
         )
         row = submitted.complaint
-        cid = row["id"]
+        cid = row.id
         command = workflow.CommandContext(actor="test", at=step)
         if status == "REJECTED":
             row = (
@@ -193,13 +193,13 @@ async def seed(
                 row = (await workflow.resolve(conn, cid, command, resolution="Beres.")).complaint
             if status == "CLOSED":
                 row = (await workflow.confirm(conn, cid, command, rating=5, comment=None)).complaint
-        assert row["status"] == status
+        assert row.status == status
     return Seeded(
         id=global_id("Complaint", cid),
         db_id=cid,
-        tracking_number=row["tracking_number"],
+        tracking_number=row.tracking_number,
         created_at=at,
-        updated_at=row["updated_at"],
+        updated_at=row.updated_at,
     )
 
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,14 @@ from urllib.parse import urlsplit
 import asyncpg
 import pytest
 
+from kilas.db.events import EVENT_COLUMNS
 from kilas.db.pool import connect, create_pool
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.domain import workflow
 from kilas.domain.lifecycle import SYSTEM_EVENTS, ComplaintState, Status, next_status, replay
 from kilas.domain.sla import SlaRules, next_mark
 from tests._database import admin_execute, with_database
+from tests._rows import complaint_row
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPLAINTS = 2000
@@ -32,6 +35,7 @@ CLOCK_COLUMNS = (
     "response_at_risk_at", "response_breached_at", "resolution_at_risk_at",
     "resolution_breached_at", "escalated_at",
 )  # fmt: skip
+DEADLINES = ("response_due_at", "resolution_due_at")
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,13 @@ async def fetch(url: str, sql: str) -> list[asyncpg.Record]:
         return list(await conn.fetch(sql))
     finally:
         await conn.close()
+
+
+async def fetch_events(url: str) -> list[EventRow]:
+    """The whole log, each complaint's history in order."""
+    return EventRow.from_records(
+        await fetch(url, f"SELECT {EVENT_COLUMNS} FROM complaint_events ORDER BY complaint_id, id")
+    )
 
 
 def test_the_loader_reports_what_it_loaded_and_draws_its_progress_on_stderr(
@@ -125,34 +136,31 @@ async def test_every_history_starts_with_submission_counts_versions_and_replays_
     loaded: Loaded,
 ) -> None:
     complaints = {r["id"]: r for r in await fetch(loaded.url, "SELECT * FROM complaints")}
-    events = await fetch(loaded.url, "SELECT * FROM complaint_events ORDER BY complaint_id, id")
-    histories = {k: list(g) for k, g in itertools.groupby(events, lambda e: e["complaint_id"])}
+    events = await fetch_events(loaded.url)
+    histories = {k: list(g) for k, g in itertools.groupby(events, lambda e: e.complaint_id)}
     assert histories.keys() == complaints.keys()
     for cid, history in histories.items():
         row = complaints[cid]
-        assert history[0]["type"] == "SUBMITTED"
-        assert [e["version"] for e in history] == list(range(1, row["version"] + 1))
-        assert [e["from_status"] for e in history] == [None] + [
-            e["to_status"] for e in history[:-1]
-        ]
-        assert replay([dict(e) for e in history]) == ComplaintState(
+        assert history[0].type == "SUBMITTED"
+        assert [e.version for e in history] == list(range(1, row["version"] + 1))
+        assert [e.from_status for e in history] == [None] + [e.to_status for e in history[:-1]]
+        assert replay(history) == ComplaintState(
             Status(row["status"]), row["opd_id"], row["rating"], row["rejection_reason"],
             row["duplicate_of_id"], row["work_item_id"], row["escalation_level"], row["version"],
         )  # fmt: skip
-        assert row["updated_at"] == history[-1]["occurred_at"]
+        assert row["updated_at"] == history[-1].occurred_at
     # Ids follow time across complaints, as in a live log.
-    by_id = sorted(events, key=lambda e: e["id"])
-    assert all(a["occurred_at"] <= b["occurred_at"] for a, b in itertools.pairwise(by_id))
+    by_id = sorted(events, key=lambda e: e.id)
+    assert all(a.occurred_at <= b.occurred_at for a, b in itertools.pairwise(by_id))
 
 
-def sweeper_marks(history: list[asyncpg.Record], until: datetime) -> list[tuple[Any, ...]]:
+def sweeper_marks(history: list[EventRow], until: datetime) -> list[tuple[Any, ...]]:
     """The marks a sweeper running all along would have written between the person events of
     this history, and up to `until`."""
-    row: dict[str, Any] = dict.fromkeys(CLOCK_COLUMNS) | {"status": "RECEIVED"}
-    row["escalation_level"] = 0
+    row = complaint_row(**dict.fromkeys(CLOCK_COLUMNS), status="RECEIVED", escalation_level=0)
     marks = []
 
-    def sweep(until: datetime) -> None:
+    def sweep(row: ComplaintRow, until: datetime) -> ComplaintRow:
         now = until
         while (mark := next_mark(row, now, SlaRules())) is not None:
             # Seen from `now`, a running clock may be past due; a sweeper running all along
@@ -161,38 +169,35 @@ def sweeper_marks(history: list[asyncpg.Record], until: datetime) -> list[tuple[
                 now = mark.at - MICROSECOND
                 continue
             marks.append((str(mark.event), mark.at, mark.data))
-            row.update(mark.changes, status=next_status(row["status"], mark.event))
+            row = replace(row, **mark.changes, status=next_status(Status(row.status), mark.event))
             now = until
+        return row
 
     for event in history:
-        if event["type"] in SYSTEM_EVENTS:
+        if event.type in SYSTEM_EVENTS:
             continue
-        sweep(event["occurred_at"])
-        row["status"] = event["to_status"]
-        if event["type"] == "ASSIGNED":
-            row["assigned_at"] = event["occurred_at"]
-            for due in ("response_due_at", "resolution_due_at"):
-                row[due] = datetime.fromisoformat(event["data"][due])
-        elif event["type"] == "FOLLOWED_UP":
-            row["first_response_at"] = row["first_response_at"] or event["occurred_at"]
-        elif event["type"] == "RESOLVED":
-            row["resolved_at"] = event["occurred_at"]
-    sweep(until)
+        row = replace(sweep(row, event.occurred_at), status=event.to_status)
+        if event.type == "ASSIGNED":
+            deadlines = {due: datetime.fromisoformat(event.data[due]) for due in DEADLINES}
+            row = replace(row, assigned_at=event.occurred_at, **deadlines)
+        elif event.type == "FOLLOWED_UP":
+            row = replace(row, first_response_at=row.first_response_at or event.occurred_at)
+        elif event.type == "RESOLVED":
+            row = replace(row, resolved_at=event.occurred_at)
+    sweep(row, until)
     return marks
 
 
 async def test_the_sla_marks_are_exactly_those_the_sweeper_would_have_written(
     loaded: Loaded,
 ) -> None:
-    events = await fetch(loaded.url, "SELECT * FROM complaint_events ORDER BY complaint_id, id")
-    now = max(e["occurred_at"] for e in events)
+    events = await fetch_events(loaded.url)
+    now = max(e.occurred_at for e in events)
     kinds: Counter[str] = Counter()
-    for _, group in itertools.groupby(events, lambda e: e["complaint_id"]):
+    for _, group in itertools.groupby(events, lambda e: e.complaint_id):
         history = list(group)
-        written = [
-            (e["type"], e["occurred_at"], e["data"]) for e in history if e["type"] in SYSTEM_EVENTS
-        ]
-        assert written == sweeper_marks(history, now), history[0]["complaint_id"]
+        written = [(e.type, e.occurred_at, e.data) for e in history if e.type in SYSTEM_EVENTS]
+        assert written == sweeper_marks(history, now), history[0].complaint_id
         kinds.update(kind for kind, *_ in written)
     assert kinds.keys() == set(SYSTEM_EVENTS)
 
@@ -236,11 +241,9 @@ async def test_a_complaint_submitted_after_the_load_takes_the_next_ids_and_is_co
                 actor="test",
             )
         async with pool.acquire() as conn:
-            assert outcome.complaint["id"] == COMPLAINTS + 1
+            assert outcome.complaint.id == COMPLAINTS + 1
             assert outcome.event is not None
-            assert outcome.event["id"] == await conn.fetchval(
-                "SELECT max(id) FROM complaint_events"
-            )
+            assert outcome.event.id == await conn.fetchval("SELECT max(id) FROM complaint_events")
             assert await conn.fetchval(
                 "SELECT n FROM complaint_counts WHERE (status, region_code, channel) = "
                 "('RECEIVED', '33.74', 'WEB')"

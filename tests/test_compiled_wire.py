@@ -4,6 +4,7 @@ body, the first time a query comes (strawberry's pipeline, then the statements) 
 after (straight to the statements, compiler/http.py); and each root field is one statement."""
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -191,3 +192,77 @@ async def test_one_document_with_filters_given_or_not_is_answered_alike_in_any_o
             found = await _post(client, compiled.http_url, query, variables)
             assert found.status_code == expected.status_code, variables
             assert _unordered(found.json()) == _unordered(expected.json()), variables
+
+
+GUARDED = (
+    "query Guarded($search: String) { complaints(first: 2, filter: {search: $search}) "
+    "{ totalCount } }"
+)
+
+
+async def test_an_admitted_query_meets_each_guard_once_as_any_request_does(
+    database_url: str,
+) -> None:
+    """compiler/http.py answers admitted queries ahead of the app's middlewares, with their
+    guards inlined: the rate limit counts each request once (whether answered there or, when
+    the bind refuses an argument, handed on down), and a wrong credential or a body over the
+    limit gets the app's own answer, as from a server that does not compile."""
+    burst = 5
+    guards = {"rate_limit": 60, "rate_limit_burst": burst, "max_body_bytes": 1500}
+    async with (
+        start_server(database_url, **guards) as compiled,
+        start_server(database_url, compiled_reads=False, **guards) as oracle,
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        direct_before = COMPILED["answered directly"]
+        answers: dict[str, list[tuple[int, Any]]] = {}
+        for name, server in (("compiled", compiled), ("oracle", oracle)):
+            found = answers[name] = []
+            # Admitted; then straight to the statements; then a search the bind refuses (more
+            # than 200 characters), which strawberry reports; then the bucket is empty.
+            searches = ["jalan"] * (burst - 1) + ["x" * 201, "jalan"]
+            for search in searches:
+                response = await _post(client, server.http_url, GUARDED, {"search": search})
+                found.append((response.status_code, _unordered(response.json())))
+        assert answers["compiled"] == answers["oracle"]
+        statuses = [status for status, _ in answers["compiled"]]
+        assert statuses == [200] * burst + [429], statuses
+        assert "errors" in answers["compiled"][-2][1] and answers["compiled"][-2][1]["errors"]
+        assert COMPILED["answered directly"] - direct_before == burst - 2
+
+    async with (
+        start_server(database_url, max_body_bytes=1500) as compiled,
+        start_server(database_url, compiled_reads=False, max_body_bytes=1500) as oracle,
+        httpx.AsyncClient(timeout=30) as client,
+    ):
+        for _ in range(2):
+            await _post(client, compiled.http_url, GUARDED, {"search": "jalan"})
+        direct_before = COMPILED["answered directly"]
+        wrong = {"authorization": "Bearer kls_not_a_key"}
+        large = {"query": GUARDED, "variables": {"search": "jalan" + " " * 2000}}
+        for request in (
+            {"json": {"query": GUARDED, "variables": {"search": "jalan"}}, "headers": wrong},
+            {"json": large},
+            # Chunked, with no Content-Length to refuse it by.
+            {"content": _chunks(json.dumps(large).encode())},
+        ):
+            expected = await client.post(oracle.http_url, **_fresh(request))
+            found = await client.post(compiled.http_url, **_fresh(request))
+            assert found.status_code == expected.status_code in (400, 401, 413), request
+            assert found.json() == expected.json()
+            assert found.headers.get("www-authenticate") == expected.headers.get("www-authenticate")
+        assert COMPILED["answered directly"] == direct_before
+
+
+def _chunks(body: bytes) -> Any:
+    async def chunked() -> AsyncIterator[bytes]:
+        for i in range(0, len(body), 500):
+            yield body[i : i + 500]
+
+    return chunked
+
+
+def _fresh(request: dict[str, Any]) -> dict[str, Any]:
+    """The request's arguments, a chunked body's generator made anew for each sending."""
+    content = request.get("content")
+    return {**request, "content": content()} if callable(content) else request

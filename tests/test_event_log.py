@@ -51,7 +51,7 @@ async def test_a_reader_following_the_log_never_misses_an_event_of_concurrent_wr
                 return outcome
 
         submitted = await step(lambda c: workflow.submit(c, submission(i), actor="t"))
-        cid = submitted.complaint["id"]
+        cid = submitted.complaint.id
         await step(
             lambda c: workflow.assign(
                 c,
@@ -75,7 +75,7 @@ async def test_a_reader_following_the_log_never_misses_an_event_of_concurrent_wr
         last = seen[-1] if seen else 0
         rows = await events_db.events_after(conn, last, 1000, EVERYTHING)
         reads += 1
-        ids = [r["id"] for r in rows]
+        ids = [r.id for r in rows]
         assert ids == sorted(ids) and (not ids or ids[0] > last)
         seen.extend(ids)
 
@@ -117,10 +117,10 @@ async def test_an_uncommitted_event_holds_back_later_writers_until_it_commits(
         await tx1.commit()
         two = await asyncio.wait_for(two_task, 5)
         assert two.event is not None
-        assert two.event["id"] > one.event["id"]
-        assert [r["id"] for r in await events_db.events_after(reader, 0, 10, EVERYTHING)] == [
-            one.event["id"],
-            two.event["id"],
+        assert two.event.id > one.event.id
+        assert [r.id for r in await events_db.events_after(reader, 0, 10, EVERYTHING)] == [
+            one.event.id,
+            two.event.id,
         ]
     finally:
         for conn in (first, second, reader):
@@ -142,6 +142,6 @@ async def test_the_event_log_refuses_updates_deletes_and_truncation(database_url
             with pytest.raises(asyncpg.InsufficientPrivilegeError, match=f"append-only.*{verb}"):
                 await conn.execute(statement)
         rows = await events_db.events_after(conn, 0, 10, EVERYTHING)
-        assert [(r["id"], r["note"]) for r in rows] == [(outcome.event["id"], None)]
+        assert [(r.id, r.note) for r in rows] == [(outcome.event.id, None)]
     finally:
         await conn.close()

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from kilas.db.rows import EventRow
 from kilas.domain.lifecycle import (
     OPEN_STATUSES,
     TERMINAL_STATUSES,
@@ -17,6 +18,7 @@ from kilas.domain.lifecycle import (
     next_status,
     replay,
 )
+from tests._rows import event_row
 
 E, S = EventType, Status
 
@@ -117,14 +119,14 @@ def test_the_refusal_names_the_statuses_the_move_is_allowed_from() -> None:
     )
 
 
-def event(kind: EventType, to: Status, version: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "type": str(kind),
-        "to_status": str(to),
-        "opd_id": extra.pop("opd_id", None),
-        "data": extra or None,
-        "version": version,
-    }
+def event(kind: EventType, to: Status, version: int, **extra: Any) -> EventRow:
+    return event_row(
+        type=str(kind),
+        to_status=str(to),
+        opd_id=extra.pop("opd_id", None),
+        data=extra,
+        version=version,
+    )
 
 
 def test_replay_rebuilds_a_rejected_duplicate() -> None:

@@ -44,8 +44,8 @@ async def test_an_unanswered_complaint_goes_at_risk_breaches_and_escalates_three
     clock = ManualClock(T0)
     cid = await assigned(pool, T0, "AIR")
     row = await complaint(pool, cid)
-    assert row["response_due_at"] == T0 + hours(24)
-    assert row["resolution_due_at"] == T0 + hours(168)
+    assert row.response_due_at == T0 + hours(24)
+    assert row.resolution_due_at == T0 + hours(168)
     pusdataru = await opd_id(pool, "pusdataru")
 
     async with running_sweeper(database_url, clock) as sweeper:
@@ -62,10 +62,10 @@ async def test_an_unanswered_complaint_goes_at_risk_breaches_and_escalates_three
         assert await sweep_at(hours(24) - SECOND) == 0
         assert await sweep_at(hours(24)) == 2
         row = await complaint(pool, cid)
-        assert row["response_at_risk_at"] == T0 + hours(18)
-        assert row["response_breached_at"] == T0 + hours(24)
-        assert (row["escalation_level"], row["escalated_at"]) == (1, T0 + hours(24))
-        assert row["status"] == "ASSIGNED"
+        assert row.response_at_risk_at == T0 + hours(18)
+        assert row.response_breached_at == T0 + hours(24)
+        assert (row.escalation_level, row.escalated_at) == (1, T0 + hours(24))
+        assert row.status == "ASSIGNED"
         assert await sweeper.sweep() == 0
 
         assert await sweep_at(hours(48) - SECOND) == 0
@@ -87,24 +87,24 @@ async def test_an_unanswered_complaint_goes_at_risk_breaches_and_escalates_three
         mark("SLA_AT_RISK", "RESOLUTION", None, T0 + hours(126)),
         mark("SLA_BREACHED", "RESOLUTION", None, T0 + hours(168)),
     ]
-    sla_events = [e for e in await events(pool, cid) if e["actor"] == SWEEPER_ACTOR]
+    sla_events = [e for e in await events(pool, cid) if e.actor == SWEEPER_ACTOR]
     assert len(sla_events) == 7
     for e in sla_events:
-        assert (e["from_status"], e["to_status"], e["opd_id"]) == (
+        assert (e.from_status, e.to_status, e.opd_id) == (
             "ASSIGNED",
             "ASSIGNED",
             pusdataru,
         )
-    assert [e["data"] for e in sla_events if e["type"] == "ESCALATED"] == [
+    assert [e.data for e in sla_events if e.type == "ESCALATED"] == [
         {"level": 1, "target": "OPD_HEAD"},
         {"level": 2, "target": "COMMAND_CENTER"},
         {"level": 3, "target": "GOVERNOR_OFFICE"},
     ]
-    breach = next(e for e in sla_events if e["type"] == "SLA_BREACHED")
-    assert breach["data"]["due_at"] == (T0 + hours(24)).astimezone(UTC).isoformat()
+    breach = next(e for e in sla_events if e.type == "SLA_BREACHED")
+    assert breach.data["due_at"] == (T0 + hours(24)).astimezone(UTC).isoformat()
     row = await complaint(pool, cid)
-    assert (row["escalation_level"], row["escalated_at"]) == (3, T0 + hours(72))
-    assert row["resolution_breached_at"] == T0 + hours(168)
+    assert (row.escalation_level, row.escalated_at) == (3, T0 + hours(72))
+    assert row.resolution_breached_at == T0 + hours(168)
     assert await check_replay(pool) == 1
 
 
@@ -115,8 +115,8 @@ async def test_a_follow_up_in_time_stops_the_response_clock_and_the_resolution_c
     road = await assigned(pool, T0, "JALAN")
     health = await assigned(pool, T0, "KESEHATAN")
     # Roads: 72 h under the 1x24 policy's category hours; other categories: the policy's 168 h.
-    assert (await complaint(pool, road))["resolution_due_at"] == T0 + hours(72)
-    assert (await complaint(pool, health))["resolution_due_at"] == T0 + hours(168)
+    assert (await complaint(pool, road)).resolution_due_at == T0 + hours(72)
+    assert (await complaint(pool, health)).resolution_due_at == T0 + hours(168)
 
     async with running_sweeper(database_url, clock) as sweeper:
         clock.set(T0 + hours(18))
@@ -151,9 +151,9 @@ async def test_a_follow_up_in_time_stops_the_response_clock_and_the_resolution_c
     assert await marks(pool, health) == [mark("SLA_AT_RISK", "RESPONSE", None, T0 + hours(18))]
 
     row = await complaint(pool, road)
-    assert row["status"] == "IN_PROGRESS"
-    assert row["response_breached_at"] is None
-    assert row["first_response_at"] == T0 + hours(20)
+    assert row.status == "IN_PROGRESS"
+    assert row.response_breached_at is None
+    assert row.first_response_at == T0 + hours(20)
     now = T0 + hours(150)
     response = reading(row, SlaClock.RESPONSE, now, RULES)
     assert response is not None
@@ -193,13 +193,13 @@ async def test_a_sweeper_back_after_a_long_gap_writes_each_due_mark_at_its_own_m
         mark("ESCALATED", None, 3, T0 + hours(72)),
     ]
     road_events = await events(pool, road)
-    assert [e["version"] for e in road_events] == list(range(1, 8))
-    moments = [e["occurred_at"] for e in road_events]
+    assert [e.version for e in road_events] == list(range(1, 8))
+    moments = [e.occurred_at for e in road_events]
     assert moments == sorted(moments)
     row = await complaint(pool, road)
-    assert row["response_at_risk_at"] is None
-    assert row["resolution_at_risk_at"] is None
-    assert (row["escalation_level"], row["escalated_at"]) == (3, T0 + hours(72))
+    assert row.response_at_risk_at is None
+    assert row.resolution_at_risk_at is None
+    assert (row.escalation_level, row.escalated_at) == (3, T0 + hours(72))
     # Assigned 10 h before the sweep, the other road complaint owes nothing yet.
     assert await marks(pool, later) == []
     assert await marks(pool, resolved) == [mark("AUTO_CLOSED", None, None, T0 + hours(74))]
@@ -228,10 +228,10 @@ async def test_a_reassignment_restarts_the_clocks_for_the_new_opd_and_clears_the
             note="Saluran air, bukan jalan.",
             at=moved,
         )
-        assert row["opd_id"] == pusdataru
-        assert row["assigned_at"] == moved
-        assert row["response_due_at"] == moved + hours(24)
-        assert row["resolution_due_at"] == moved + hours(72)
+        assert row.opd_id == pusdataru
+        assert row.assigned_at == moved
+        assert row.response_due_at == moved + hours(24)
+        assert row.resolution_due_at == moved + hours(72)
         for column in (
             "response_at_risk_at",
             "response_breached_at",
@@ -239,8 +239,8 @@ async def test_a_reassignment_restarts_the_clocks_for_the_new_opd_and_clears_the
             "resolution_breached_at",
             "escalated_at",
         ):
-            assert row[column] is None, column
-        assert row["escalation_level"] == 0
+            assert getattr(row, column) is None, column
+        assert row.escalation_level == 0
         assert await check_replay(pool) == 1
 
         # Level 2 was due at 48 h under the old OPD; the new one starts from nothing.
@@ -251,8 +251,8 @@ async def test_a_reassignment_restarts_the_clocks_for_the_new_opd_and_clears_the
         clock.set(moved + hours(24))
         assert await sweeper.sweep() == 2
 
-    history = [e for e in await events(pool, cid) if e["actor"] == SWEEPER_ACTOR]
-    assert [(e["opd_id"], *mark_of(e)[:3]) for e in history] == [
+    history = [e for e in await events(pool, cid) if e.actor == SWEEPER_ACTOR]
+    assert [(e.opd_id, *mark_of(e)[:3]) for e in history] == [
         (dpubmck, "SLA_AT_RISK", "RESPONSE", None),
         (dpubmck, "SLA_BREACHED", "RESPONSE", None),
         (dpubmck, "ESCALATED", None, 1),
@@ -260,13 +260,13 @@ async def test_a_reassignment_restarts_the_clocks_for_the_new_opd_and_clears_the
         (pusdataru, "SLA_BREACHED", "RESPONSE", None),
         (pusdataru, "ESCALATED", None, 1),
     ]
-    assert [e["occurred_at"] for e in history[3:]] == [
+    assert [e.occurred_at for e in history[3:]] == [
         moved + hours(18),
         moved + hours(24),
         moved + hours(24),
     ]
     row = await complaint(pool, cid)
-    assert (row["escalation_level"], row["escalated_at"]) == (1, moved + hours(24))
+    assert (row.escalation_level, row.escalated_at) == (1, moved + hours(24))
     assert await check_replay(pool) == 1
 
 
@@ -290,16 +290,16 @@ async def test_a_resolved_complaint_closes_by_itself_after_the_quiet_period_unle
         assert await sweeper.sweep() == 0
 
         row = await complaint(pool, quiet)
-        assert row["status"] == "CLOSED"
-        assert row["closed_at"] == resolved_at + hours(72)
-        assert row["rating"] is None
+        assert row.status == "CLOSED"
+        assert row.closed_at == resolved_at + hours(72)
+        assert row.rating is None
         closing = (await events(pool, quiet))[-1]
-        assert (closing["type"], closing["from_status"], closing["to_status"]) == (
+        assert (closing.type, closing.from_status, closing.to_status) == (
             "AUTO_CLOSED",
             "RESOLVED",
             "CLOSED",
         )
-        assert (closing["actor"], closing["occurred_at"]) == (
+        assert (closing.actor, closing.occurred_at) == (
             SWEEPER_ACTOR,
             resolved_at + hours(72),
         )
@@ -307,7 +307,7 @@ async def test_a_resolved_complaint_closes_by_itself_after_the_quiet_period_unle
         # Reopened, it is back with the OPD; resolved again, its quiet period starts afresh.
         clock.set(T0 + hours(100))
         assert await sweeper.sweep() == 0
-        assert (await complaint(pool, reopened))["status"] == "IN_PROGRESS"
+        assert (await complaint(pool, reopened)).status == "IN_PROGRESS"
         await command(pool, "resolve", reopened, resolution="Tanggul diperbaiki.", at=clock.now())
         clock.set(T0 + hours(172) - SECOND)
         assert await sweeper.sweep() == 0
@@ -315,9 +315,9 @@ async def test_a_resolved_complaint_closes_by_itself_after_the_quiet_period_unle
         assert await sweeper.sweep() == 1
 
     row = await complaint(pool, reopened)
-    assert (row["status"], row["closed_at"]) == ("CLOSED", T0 + hours(172))
+    assert (row.status, row.closed_at) == ("CLOSED", T0 + hours(172))
     assert await marks(pool, rated) == []
-    assert (await complaint(pool, rated))["closed_at"] == T0 + hours(3)
+    assert (await complaint(pool, rated)).closed_at == T0 + hours(3)
     assert await check_replay(pool) == 3
 
 
@@ -564,7 +564,7 @@ async def test_escalation_stops_once_the_breach_is_answered_and_resumes_on_a_new
         for offset in (48, 72, 120):
             clock.set(T0 + hours(offset))
             await sweeper.sweep()
-        assert (await complaint(pool, cid))["escalation_level"] == 1
+        assert (await complaint(pool, cid)).escalation_level == 1
         clock.set(T0 + hours(200))
         await sweeper.sweep()
 

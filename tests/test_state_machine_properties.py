@@ -16,7 +16,10 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from kilas.db import complaints as complaints_db
+from kilas.db.events import EVENT_COLUMNS
 from kilas.db.pool import Connection, connect
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.domain import admin, workflow
 from kilas.domain.errors import DomainError, ErrorCode
 from kilas.domain.lifecycle import (
@@ -158,33 +161,34 @@ def world(database_url: str) -> World:
     return asyncio.run(_make_world(database_url))
 
 
-async def _row(conn: Connection, complaint_id: int) -> dict[str, Any]:
-    row = await conn.fetchrow("SELECT * FROM complaints WHERE id = $1", complaint_id)
-    assert row is not None
-    return dict(row)
+async def _row(conn: Connection, complaint_id: int) -> ComplaintRow:
+    [row] = await complaints_db.complaints_by_ids(conn, [complaint_id])
+    return row
 
 
-async def _events(conn: Connection, complaint_id: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT * FROM complaint_events WHERE complaint_id = $1 ORDER BY id", complaint_id
+async def _events(conn: Connection, complaint_id: int) -> list[EventRow]:
+    return EventRow.from_records(
+        await conn.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM complaint_events WHERE complaint_id = $1 ORDER BY id",
+            complaint_id,
+        )
     )
-    return [dict(r) for r in rows]
 
 
-def _refusals(a: Action, row: dict[str, Any], ids: list[int], world: World) -> set[ErrorCode]:
+def _refusals(a: Action, row: ComplaintRow, ids: list[int], world: World) -> set[ErrorCode]:
     """Every reason the command must be refused for; empty when it must succeed."""
     why: set[ErrorCode] = set()
     if a.version == "stale":
         why.add(ErrorCode.STALE_VERSION)
-    if Status(row["status"]) not in TRANSITIONS[EVENT_OF[a.kind]]:
+    if Status(row.status) not in TRANSITIONS[EVENT_OF[a.kind]]:
         why.add(ErrorCode.INVALID_TRANSITION)
     if a.kind in ("assign", "reassign"):
         if a.opd == "missing":
             why.add(NOT_FOUND)
-        elif a.opd == "default" and row["category_code"] is None:
+        elif a.opd == "default" and row.category_code is None:
             why.add(INVALID)
         target_opd = world.jalan_opd_id if a.opd == "default" else _opd(a, world)
-        if a.kind == "reassign" and (a.blank_text or target_opd == row["opd_id"]):
+        if a.kind == "reassign" and (a.blank_text or target_opd == row.opd_id):
             why.add(INVALID)
     elif a.kind in ("follow_up", "resolve", "reopen"):
         if a.blank_text:
@@ -195,7 +199,7 @@ def _refusals(a: Action, row: dict[str, Any], ids: list[int], world: World) -> s
     elif a.kind == "reject":
         duplicate = _duplicate(a, ids)
         if a.reason is RejectionReason.DUPLICATE:
-            if duplicate is None or duplicate == row["id"]:
+            if duplicate is None or duplicate == row.id:
                 why.add(INVALID)
             elif duplicate == MISSING_ID:
                 why.add(NOT_FOUND)
@@ -205,7 +209,7 @@ def _refusals(a: Action, row: dict[str, Any], ids: list[int], world: World) -> s
         work_item = _work_item(a, world)
         if work_item == MISSING_ID:
             why.add(NOT_FOUND)
-        elif work_item == row["work_item_id"]:
+        elif work_item == row.work_item_id:
             why.add(INVALID)
     return why
 
@@ -237,11 +241,9 @@ def _work_item(a: Action, world: World) -> int | None:
     return world.work_item_ids[a.work_item]
 
 
-async def _run(
-    conn: Connection, a: Action, row: dict[str, Any], ids: list[int], world: World
-) -> Any:
-    cid = row["id"]
-    version = {"current": row["version"], "stale": row["version"] - 1, "none": None}[a.version]
+async def _run(conn: Connection, a: Action, row: ComplaintRow, ids: list[int], world: World) -> Any:
+    cid = row.id
+    version = {"current": row.version, "stale": row.version - 1, "none": None}[a.version]
     text = "   " if a.blank_text else "Tim sudah ke lokasi."
     command = workflow.CommandContext(actor="property-test", expected_version=version)
     if a.kind in ("assign", "reassign"):
@@ -272,35 +274,35 @@ async def _run(
     return await workflow.link_work_item(conn, cid, command, work_item_id=_work_item(a, world))
 
 
-def _check_legal(row: dict[str, Any], events: list[dict[str, Any]]) -> None:
-    status = Status(row["status"])
-    types = [EventType(e["type"]) for e in events]
+def _check_legal(row: ComplaintRow, events: list[EventRow]) -> None:
+    status = Status(row.status)
+    types = [EventType(e.type) for e in events]
     assigned = status not in (Status.RECEIVED, Status.REJECTED)
-    assert (row["opd_id"] is not None) == assigned, row
+    assert (row.opd_id is not None) == assigned, row
     for column in ("sla_policy_id", "assigned_at", "response_due_at", "resolution_due_at"):
-        assert (row[column] is not None) == assigned, (column, row)
+        assert (getattr(row, column) is not None) == assigned, (column, row)
     responded = status in (Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED)
-    assert (row["first_response_at"] is not None) == responded, row
-    assert (row["resolved_at"] is not None) == (status in (Status.RESOLVED, Status.CLOSED)), row
-    assert (row["closed_at"] is not None) == (status is Status.CLOSED), row
-    assert (row["rating"] is not None) == (EventType.CONFIRMED in types), row
-    if row["rating"] is not None:
-        assert status is Status.CLOSED and 1 <= row["rating"] <= 5
-    assert (row["rejection_reason"] is not None) == (status is Status.REJECTED), row
-    assert (row["duplicate_of_id"] is not None) == (row["rejection_reason"] == "DUPLICATE"), row
+    assert (row.first_response_at is not None) == responded, row
+    assert (row.resolved_at is not None) == (status in (Status.RESOLVED, Status.CLOSED)), row
+    assert (row.closed_at is not None) == (status is Status.CLOSED), row
+    assert (row.rating is not None) == (EventType.CONFIRMED in types), row
+    if row.rating is not None:
+        assert status is Status.CLOSED and 1 <= row.rating <= 5
+    assert (row.rejection_reason is not None) == (status is Status.REJECTED), row
+    assert (row.duplicate_of_id is not None) == (row.rejection_reason == "DUPLICATE"), row
 
     # The log: one event per version, in id order, each starting where the last one ended.
     assert types[0] is EventType.SUBMITTED
-    assert [e["version"] for e in events] == list(range(1, row["version"] + 1))
-    assert [e["id"] for e in events] == sorted({e["id"] for e in events})
-    previous: dict[str, Any] | None = None
+    assert [e.version for e in events] == list(range(1, row.version + 1))
+    assert [e.id for e in events] == sorted({e.id for e in events})
+    previous: EventRow | None = None
     for e in events:
-        assert e["from_status"] == (previous["to_status"] if previous else None), events
-        if previous is not None and e["from_opd_id"] is not None:
-            assert e["from_opd_id"] == previous["opd_id"] != e["opd_id"], events
+        assert e.from_status == (previous.to_status if previous else None), events
+        if previous is not None and e.from_opd_id is not None:
+            assert e.from_opd_id == previous.opd_id != e.opd_id, events
         previous = e
-    assert events[-1]["to_status"] == row["status"]
-    assert events[-1]["opd_id"] == row["opd_id"]
+    assert events[-1].to_status == row.status
+    assert events[-1].opd_id == row.opd_id
 
     assert replay(events) == ComplaintState.from_row(row)
 
@@ -321,7 +323,7 @@ async def _example(world: World, categories: list[str | None], data: st.DataObje
                     ),
                     actor="warga",
                 )
-            ids.append(submitted.complaint["id"])
+            ids.append(submitted.complaint.id)
         status = dict.fromkeys(ids, Status.RECEIVED)  # the model
         last_event_id = await conn.fetchval("SELECT max(id) FROM complaint_events")
 
@@ -329,7 +331,7 @@ async def _example(world: World, categories: list[str | None], data: st.DataObje
             target = data.draw(st.integers(0, COMPLAINTS - 1), label="target")
             a = data.draw(actions(target, status[ids[target]]))
             before = await _row(conn, ids[a.target])
-            events_before = len(await _events(conn, before["id"]))
+            events_before = len(await _events(conn, before.id))
             expected = _refusals(a, before, ids, world)
             try:
                 async with conn.transaction():
@@ -338,25 +340,25 @@ async def _example(world: World, categories: list[str | None], data: st.DataObje
                 event(f"refused: {a.kind} ({refused.code})")
                 assert expected, f"{a} was refused ({refused.code}: {refused}) on {before}"
                 assert refused.code in expected, (a, refused.code, expected)
-                assert await _row(conn, before["id"]) == before
-                assert len(await _events(conn, before["id"])) == events_before
+                assert await _row(conn, before.id) == before
+                assert len(await _events(conn, before.id)) == events_before
                 assert await conn.fetchval("SELECT max(id) FROM complaint_events") == last_event_id
                 continue
-            event(f"accepted: {a.kind} from {before['status']}")
+            event(f"accepted: {a.kind} from {before.status}")
             assert not expected, f"{a} was accepted on {before}, expected {expected}"
-            status[before["id"]] = TRANSITIONS[EVENT_OF[a.kind]][status[before["id"]]]
-            after = await _row(conn, before["id"])
-            assert after["status"] == status[before["id"]]
-            assert after["version"] == before["version"] + 1
-            assert outcome.event["version"] == after["version"]
-            assert outcome.event["id"] > last_event_id
-            last_event_id = outcome.event["id"]
-            assert len(await _events(conn, before["id"])) == events_before + 1
-            _check_legal(after, await _events(conn, before["id"]))
+            status[before.id] = TRANSITIONS[EVENT_OF[a.kind]][status[before.id]]
+            after = await _row(conn, before.id)
+            assert after.status == status[before.id]
+            assert after.version == before.version + 1
+            assert outcome.event.version == after.version
+            assert outcome.event.id > last_event_id
+            last_event_id = outcome.event.id
+            assert len(await _events(conn, before.id)) == events_before + 1
+            _check_legal(after, await _events(conn, before.id))
 
         for cid in ids:
             row = await _row(conn, cid)
-            assert row["status"] == status[cid]
+            assert row.status == status[cid]
             _check_legal(row, await _events(conn, cid))
     finally:
         await conn.close()

@@ -446,7 +446,7 @@ async def test_the_hub_marks_only_the_overflowing_subscriber_as_lagging(
                 submission = workflow.Submission(channel="WEB", text="Banjir.", region_code=region)
                 outcome = await workflow.submit(conn, submission, actor="test")
                 assert outcome.event is not None
-                ids.append(outcome.event["id"])
+                ids.append(outcome.event.id)
         hub.poke()
         async with asyncio.timeout(5):
             while hub.last_id < ids[-1]:
@@ -460,7 +460,7 @@ async def test_the_hub_marks_only_the_overflowing_subscriber_as_lagging(
         narrow = [await asyncio.wait_for(cilacap.next(), 5) for _ in range(3)]
         assert [d.id for d in narrow if d is not None] == ids[::10]
         assert not cilacap.lagging
-        assert all(d is not None and d.complaint["region_code"] == "33.01" for d in narrow)
+        assert all(d is not None and d.complaint.region_code == "33.01" for d in narrow)
         # A subscriber arriving now starts after the burst: the hub moved past it.
         assert hub.subscribe(EventFilter()).start == ids[-1]
     finally:
@@ -586,7 +586,7 @@ async def test_an_event_of_a_rolled_back_transaction_is_never_delivered(database
             submission = workflow.Submission(channel="SMS", text="Lampu mati.", region_code="33.19")
             doomed = await workflow.submit(conn, submission, actor="test")
             assert doomed.event is not None
-            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(doomed.event["id"]))
+            await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(doomed.event.id))
             concurrent = asyncio.create_task(ops.submit(server.http_url))
             # Past several polls: the uncommitted event is invisible, the other writer waits.
             assert await client.nothing_more("e", 0.5)
@@ -598,6 +598,6 @@ async def test_an_event_of_a_rolled_back_transaction_is_never_delivered(database
 
         [event] = await receive(client, "e", 1, timeout=5)
         assert event["cursor"] == committed["event"]["cursor"]
-        assert int(event["cursor"]) > doomed.event["id"]
+        assert int(event["cursor"]) > doomed.event.id
         assert await client.nothing_more("e", 0.35)
     assert await db_event_ids(database_url) == [int(committed["event"]["cursor"])]

@@ -10,7 +10,6 @@ that is rolled back, so the example's rows are the only ones there."""
 import asyncio
 from dataclasses import dataclass
 from itertools import count
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +19,7 @@ from kilas.auth.policy import can_see_complaint, event_scope, visibility
 from kilas.db import complaints as complaints_db
 from kilas.db import events as events_db
 from kilas.db.pool import Connection, connect
+from kilas.db.rows import ComplaintRow, EventRow
 
 # Three OPDs and three regions of the reference data, by slug and code.
 OPD_SLUGS = ("dpubmck", "dinkes", "disnakertrans")
@@ -105,10 +105,10 @@ async def _example(url: str, made: list[GeneratedComplaint], who: list[Generated
         transaction = conn.transaction()
         await transaction.start()
         try:
-            rows: dict[int, Any] = {}
-            events: list[Any] = []
+            rows: dict[int, ComplaintRow] = {}
+            events: list[EventRow] = []
             for c in made:
-                row = await conn.fetchrow(
+                record = await conn.fetchrow(
                     f"""
                     INSERT INTO complaints (tracking_number, channel, text, region_code, status,
                         opd_id, confidential, anonymous)
@@ -122,13 +122,14 @@ async def _example(url: str, made: list[GeneratedComplaint], who: list[Generated
                     c.confidential,
                     c.anonymous,
                 )
-                assert row is not None
-                rows[row["id"]] = row
+                assert record is not None
+                row = ComplaintRow.from_record(record)
+                rows[row.id] = row
                 for version, holder in enumerate(c.history, start=1):
                     events.append(
                         await events_db.append_event(
                             conn,
-                            complaint_id=row["id"],
+                            complaint_id=row.id,
                             type="ASSIGNED",
                             from_status=None,
                             to_status=c.status,
@@ -159,13 +160,13 @@ async def _example(url: str, made: list[GeneratedComplaint], who: list[Generated
         await conn.close()
 
 
-async def _agree(conn: Connection, caller: Caller, rows: dict[int, Any], events: list[Any]) -> None:
+async def _agree(
+    conn: Connection, caller: Caller, rows: dict[int, ComplaintRow], events: list[EventRow]
+) -> None:
     """The SQL form of `caller`'s visibility admits exactly what the Python form admits."""
     complaint_ids = {i for i, row in rows.items() if can_see_complaint(caller, row)}
     event_ids = {
-        e["id"]
-        for e in events
-        if can_see_complaint(caller, event_scope(e, rows[e["complaint_id"]]))
+        e.id for e in events if can_see_complaint(caller, event_scope(e, rows[e.complaint_id]))
     }
     await _agree_on(conn, visibility(caller), complaint_ids, event_ids, caller)
 
@@ -181,10 +182,10 @@ async def _agree_on(
     listed = await complaints_db.list_complaints(
         conn, where, order="CREATED_AT_DESC", after=None, limit=1000
     )
-    assert {row["id"] for row in listed} == complaint_ids, who
+    assert {row.id for row in listed} == complaint_ids, who
     assert await complaints_db.count_complaints(conn, where) == len(complaint_ids), who
     logged = await events_db.events_after(conn, 0, 10_000, seen)
-    assert {row["id"] for row in logged} == event_ids, who
+    assert {row.id for row in logged} == event_ids, who
 
 
 @settings(
