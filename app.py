@@ -3,7 +3,7 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -14,9 +14,8 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -27,8 +26,10 @@ from kilas.auth.caller import Role, caller_of, client_address
 from kilas.auth.middleware import AuthMiddleware, RefuseUnauthenticated
 from kilas.auth.tokens import JwtVerifier, issue
 from kilas.auth.watch import CredentialWatch
+from kilas.channels import Platform
+from kilas.channels.outbound import Endpoints
 from kilas.compiler import RawData, encode_response
-from kilas.compiler.http import answer_post
+from kilas.compiler.http import CompiledPosts
 from kilas.db import performance as performance_db
 from kilas.db.embedded import EmbeddedPostgres
 from kilas.db.migrate import migrate
@@ -38,6 +39,9 @@ from kilas.guard.body import BodySizeLimit
 from kilas.guard.ratelimit import RateLimit, open_rate_limiter
 from kilas.guard.sockets import RawSocketSend, SocketGuard
 from kilas.guard.view import GuardedGraphQL
+from kilas.intake.replies import ReplySender
+from kilas.intake.routes import ChannelRoutes, Secrets
+from kilas.intake.worker import InboxWorker
 from kilas.live.bus import EventBus
 from kilas.live.cohorts import Cohorts
 from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboard
@@ -77,6 +81,7 @@ class State:
     authenticator: Authenticator
     clock: Clock
     cohorts: Cohorts
+    inbox: InboxWorker
 
 
 class KilasGraphQL(GuardedGraphQL[Context, None]):
@@ -86,20 +91,6 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
         self.clock = clock
         self.state: State | None = None
         self.graphiql = GraphiQLAssets(cache_directory(settings.graphiql_assets_dir))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "POST"
-            and self.settings.compiled_reads
-            and self.state is not None
-        ):
-            # A query admitted before is answered without strawberry's view (compiler/http.py).
-            found = await answer_post(scope, receive, send, self.schema, self.get_context)
-            if found is None:
-                return
-            receive = found
-        await super().__call__(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our page, loading GraphiQL from this server: strawberry's loads it from a CDN.
@@ -217,6 +208,34 @@ def live_feeds(settings: Settings, pool: asyncpg.Pool, clock: Clock) -> LiveFeed
     )
 
 
+def channel_routes(settings: Settings, clock: Clock) -> list[BaseRoute]:
+    """The platforms' webhooks (intake/routes.py), storing into this instance's inbox."""
+
+    def inbox_of(request: Request) -> tuple[asyncpg.Pool, Callable[[], None]]:
+        state: State = request.app.state.kilas
+        return state.pool, state.inbox.wake
+
+    secret = settings.channel_secret
+    routes = ChannelRoutes(
+        Secrets(
+            meta_app_secret=secret(settings.meta_app_secret),
+            meta_verify_token=secret(settings.meta_verify_token),
+            x_consumer_secret=secret(settings.x_consumer_secret),
+            intake_secret=secret(settings.intake_secret),
+        ),
+        clock,
+        inbox_of,
+    )
+    both = ["GET", "POST"]
+    return [
+        Route("/channels/whatsapp", routes.meta(Platform.WHATSAPP), methods=both),
+        Route("/channels/instagram", routes.meta(Platform.INSTAGRAM), methods=both),
+        Route("/channels/facebook", routes.meta(Platform.FACEBOOK), methods=both),
+        Route("/channels/x", routes.x, methods=both),
+        Route("/channels/intake", routes.generic, methods=["POST"]),
+    ]
+
+
 def create_app(
     settings: Settings,
     *,
@@ -303,16 +322,49 @@ def create_app(
             stack.push_async_callback(socket_guard.credentials.stop)
             cohorts = Cohorts(hub)
             stack.callback(cohorts.close)
+            inbox = InboxWorker(
+                pool,
+                bus,
+                hub,
+                clock,
+                settings.sla_rules,
+                default_region=settings.intake_default_region,
+                max_attempts=settings.inbox_max_attempts,
+                poll_interval=settings.inbox_poll_interval,
+            )
+            if settings.inbox_poll_interval > 0:
+                inbox.start()
+                stack.push_async_callback(inbox.stop)
+            replies = ReplySender(
+                pool,
+                clock,
+                Endpoints(
+                    graph_url=settings.meta_graph_url,
+                    x_url=settings.x_api_url,
+                    meta_token=settings.meta_access_token,
+                    x_token=settings.x_access_token,
+                ),
+                max_attempts=settings.reply_max_attempts,
+                poll_interval=settings.reply_poll_interval,
+            )
+            stack.push_async_callback(replies.stop)
+            if settings.reply_poll_interval > 0:
+                replies.start()
             graphql.state = app.state.kilas = State(
-                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, cohorts
+                pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, cohorts, inbox
             )
             if settings.simulate:
                 # The demo's live stream, through this server's own API once it answers.
                 from kilas.simulate_serve import BackgroundSimulation, own_url
 
                 url = own_url(settings.host, settings.port)
+                from kilas._simulate_channels import ChannelSecrets
+
                 simulation = BackgroundSimulation(
-                    url, rate=settings.simulate_rate, token=simulator_token(settings, clock)
+                    url,
+                    rate=settings.simulate_rate,
+                    token=simulator_token(settings, clock),
+                    channel_secrets=ChannelSecrets.of(settings),
                 )
                 simulation.start()
                 stack.push_async_callback(simulation.stop)
@@ -341,6 +393,7 @@ def create_app(
     async def wall(request: Request) -> Response:
         return FileResponse(WEB / "wall" / "index.html", headers=WALL_HEADERS)
 
+    channels = channel_routes(settings, clock)
     # GraphiQL's own files (web/graphiql.py); none when GraphiQL is off.
     graphiql_files = (
         [Route("/graphiql/{path:path}", graphql.graphiql.asset)] if settings.graphiql_on else []
@@ -357,12 +410,22 @@ def create_app(
                 Route("/export/opd-performance.csv", export.opd_performance_csv),
                 Route("/export/complaints.csv", export.complaints_csv),
                 Route("/wall", wall),
+                *channels,
                 Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
                 *graphiql_files,
             ]
         ),
         # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
         middleware=[
+            # A query admitted before, answered from its statements with the guards below
+            # inlined (compiler/http.py); every other request goes on down.
+            Middleware(
+                CompiledPosts,
+                view=graphql,
+                path="/graphql",
+                limiter=rate_limiter,
+                max_bytes=settings.max_body_bytes,
+            ),
             Middleware(RawSocketSend),
             Middleware(AuthMiddleware),
             Middleware(RateLimit, limiter=rate_limiter, paths=RATE_LIMITED_PATHS),

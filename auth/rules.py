@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from kilas.auth.caller import STAFF, Caller, Role
 from kilas.auth.policy import (
     SEES_ALL,
-    Row,
     can_read_personal_data,
     can_see_tracking_number,
     role_refusal,
 )
+from kilas.db.rows import ComplaintRow
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class PersonalData:
     name: str
     columns: tuple[str, ...]
 
-    def present(self, row: Row) -> bool:
-        return any(row[column] for column in self.columns)
+    def present(self, row: ComplaintRow) -> bool:
+        return any(getattr(row, column) for column in self.columns)
 
     @property
     def message(self) -> str:
@@ -66,7 +66,7 @@ class PersonalData:
             "(when the reporter is not anonymous) may read it"
         )
 
-    def refusal(self, caller: Caller, row: Row) -> str | None:
+    def refusal(self, caller: Caller, row: ComplaintRow) -> str | None:
         return None if can_read_personal_data(caller, row) else self.message
 
 
@@ -75,9 +75,9 @@ class TrackingNumber:
     """The reporter's proof: whoever presented it (or just submitted the complaint), and staff by
     `auth.policy.can_see_tracking_number`; FORBIDDEN for anyone else."""
 
-    message = "the tracking number is the reporter's: look the complaint up by it"
+    message: str = "the tracking number is the reporter's: look the complaint up by it"
 
-    def refusal(self, caller: Caller, row: Row, *, presented: bool) -> str | None:
+    def refusal(self, caller: Caller, row: ComplaintRow, *, presented: bool) -> str | None:
         return None if presented or can_see_tracking_number(caller, row) else self.message
 
     @staticmethod
@@ -113,18 +113,18 @@ class ComplaintAction:
     reporter: bool = False
 
     def refusal(
-        self, caller: Caller, action: str, row: Row, tracking_number: str | None
+        self, caller: Caller, action: str, row: ComplaintRow, tracking_number: str | None
     ) -> str | None:
         if self.reporter and caller.role is not Role.OPERATOR:
             if tracking_number is None:
                 return f"{action} needs the complaint's trackingNumber (the reporter's proof)"
-            if tracking_number.strip().upper() != row["tracking_number"]:
+            if tracking_number.strip().upper() != row.tracking_number:
                 return "the trackingNumber does not match this complaint"
             return None
         refusal = role_refusal(caller, self.roles, action)
         if refusal is not None:
             return refusal
-        if caller.role is Role.OPD_OFFICER and row["opd_id"] != caller.opd_id:
+        if caller.role is Role.OPD_OFFICER and row.opd_id != caller.opd_id:
             return f"{action}: this complaint is not held by the caller's OPD"
         return None
 
@@ -139,6 +139,11 @@ ADMIN_ONLY = Roles(frozenset({Role.ADMIN}))
 SUPERVISION = Roles(frozenset({Role.SUPERVISOR}))
 # Reads every complaint, confidential ones and tracking numbers included.
 STAFF_WHO_SEE_ALL = Roles(SEES_ALL)
+INTAKE_PARTNERS = Roles(frozenset({Role.PARTNER}))
+# The channel inbox: who watches it, and who replays its dead deliveries.
+INBOX_WATCH = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
+INBOX_REPLAY = Roles(frozenset({Role.OPERATOR, Role.ADMIN}))
+TEMPLATE_READERS = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 _HANDLERS = frozenset({Role.OPERATOR, Role.OPD_OFFICER})
 _OPERATOR = frozenset({Role.OPERATOR})
 
@@ -165,7 +170,10 @@ FIELDS: dict[str, Rule] = dict(
             "opdPerformance regionPerformance leaderboard",
         ),
         *_fields("Query", SUPERVISION, "accountability personalDataAccess"),
+        *_fields("Query", SUPERVISION, "headAccountability"),
         *_fields("Query", ADMIN_ONLY, "apiKeys"),
+        *_fields("Query", INBOX_WATCH, "channelDeliveries"),
+        *_fields("Query", TEMPLATE_READERS, "replyTemplates"),
         *_fields("Subscription", VISIBLE, "complaintEvents slaAlerts"),
         *_fields("Subscription", OPEN, "dashboard leaderboardChanges"),
         # Anyone may submit (the rate limit and the intake's own checks apply).
@@ -187,8 +195,10 @@ FIELDS: dict[str, Rule] = dict(
             ADMIN_ONLY,
             "createOpd updateOpd addOpdSocialAccount setOpdSocialAccountVerified "
             "removeOpdSocialAccount createProgramme updateProgramme createWorkItem "
-            "updateWorkItemProgress addSlaPolicyVersion createApiKey revokeApiKey",
+            "updateWorkItemProgress addSlaPolicyVersion createApiKey revokeApiKey setReplyTemplate",
         ),
+        *_fields("Mutation", ADMIN_ONLY, "appointOpdHead"),
+        *_fields("Mutation", INBOX_REPLAY, "replayChannelDelivery"),
         # Complaints and their events: reached only through a VisibleComplaints rule.
         *_fields(
             "Complaint",
@@ -199,6 +209,18 @@ FIELDS: dict[str, Rule] = dict(
             "slaPolicy workItem lastEvent timeline sla allowedEvents",
         ),
         ("Complaint.trackingNumber", TrackingNumber()),
+        # The citizen's answers carry the tracking number: the same readers.
+        (
+            "Complaint.replies",
+            TrackingNumber(
+                "the replies to the reporter carry the tracking number: look the complaint up by it"
+            ),
+        ),
+        *_fields(
+            "ChannelReply",
+            OPEN,
+            "id eventType public text state attempts lastError sentAt platformMessageId createdAt",
+        ),
         ("Complaint.externalRef", PersonalData("externalRef", ("external_ref",))),
         (
             "Complaint.reporter",
@@ -209,14 +231,16 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("GeoPoint", OPEN, "lat lon"),
         *_fields("ComplaintSla", OPEN, "response resolution escalationLevel escalatedTo"),
         *_fields("ComplaintSla", OPEN, "escalatedAt"),
+        *_fields("ComplaintSla", OPEN, "escalatedToHead"),
         *_fields("SlaClockReading", OPEN, "clock state dueAt remainingSeconds overdueSeconds"),
         *_fields(
             "ComplaintEvent",
             OPEN,
             "id cursor type fromStatus toStatus note rating slaClock escalationLevel version "
-            "occurredAt recordedAt opd fromOpd region",
+            "occurredAt recordedAt opd fromOpd region routing routingReason addressedAccount",
         ),
         ("ComplaintEvent.actor", StaffNames()),
+        ("ComplaintEvent.escalatedToHead", OPEN),
         ("ComplaintEvent.complaint", VISIBLE),
         *_fields("ComplaintConnection", OPEN, "edges pageInfo nodes totalCount"),
         *_fields("ComplaintEdge", OPEN, "cursor node"),
@@ -229,7 +253,9 @@ FIELDS: dict[str, Rule] = dict(
             OPEN,
             "id slug shortName name kind head updatedAt socialAccounts categories openBacklog",
         ),
-        *_fields("OpdHead", OPEN, "name title"),
+        *_fields("Opd", OPEN, "heads"),
+        *_fields("OpdHead", OPEN, "id name title termStart termEnd accounts opd"),
+        *_fields("OpdHeadAccount", OPEN, "platform handle verified"),
         *_fields("Region", OPEN, "id code name type seat seatLocation openComplaints"),
         *_fields("Category", OPEN, "id code name nameEn defaultOpd resolutionHours"),
         *_fields(
@@ -238,7 +264,7 @@ FIELDS: dict[str, Rule] = dict(
             "id name effectiveFrom responseHours resolutionHours categoryResolutionHours",
         ),
         *_fields("CategoryResolutionHours", OPEN, "categoryCode hours"),
-        *_fields("SocialAccount", OPEN, "id platform handle verified opd"),
+        *_fields("SocialAccount", OPEN, "id platform handle verified externalId opd"),
         *_fields(
             "Programme",
             OPEN,
@@ -285,6 +311,12 @@ FIELDS: dict[str, Rule] = dict(
             "escalationsToOpdHead escalationsToCommandCenter escalationsToGovernorOffice opd",
         ),
         *_fields(
+            "HeadRecord",
+            OPEN,
+            "head opd from to received breaches responseBreaches resolutionBreaches escalations "
+            "escalationsToOpdHead escalationsToCommandCenter escalationsToGovernorOffice",
+        ),
+        *_fields(
             "PersonalDataAccess",
             OPEN,
             "cursor complaintId trackingNumber subject role field address accessedAt",
@@ -299,12 +331,22 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("UserError", OPEN, "code message field"),
         *_fields("ComplaintPayload", OPEN, "complaint event errors"),
         *_fields("OpdPayload", OPEN, "opd errors"),
+        *_fields("OpdHeadPayload", OPEN, "head opd errors"),
         *_fields("SocialAccountPayload", OPEN, "socialAccount errors"),
         *_fields("ProgrammePayload", OPEN, "programme errors"),
         *_fields("WorkItemPayload", OPEN, "workItem errors"),
         *_fields("SlaPolicyPayload", OPEN, "slaPolicy errors"),
         *_fields("CreateApiKeyPayload", OPEN, "key apiKey errors"),
         *_fields("ApiKeyPayload", OPEN, "apiKey errors"),
+        *_fields(
+            "ChannelDelivery",
+            OPEN,
+            "id platform state bodyBytes receivedAt attempts nextAttemptAt lastError "
+            "processedAt created known ignored",
+        ),
+        *_fields("ChannelDeliveryPayload", OPEN, "channelDelivery errors"),
+        *_fields("ReplyTemplate", OPEN, "eventType text updatedAt updatedBy"),
+        *_fields("ReplyTemplatePayload", OPEN, "replyTemplate errors"),
     ]
 )
 
@@ -320,6 +362,13 @@ ROUTES: dict[str, Rule] = {
     "/export/opd-performance.csv": OPEN,
     # Lists tracking numbers and confidential complaints: staff who see them all.
     "/export/complaints.csv": STAFF_WHO_SEE_ALL,
+    # The platforms' webhooks: proven by the platform's signature (intake/routes.py), not a key.
+    "/channels/whatsapp": OPEN,
+    "/channels/instagram": OPEN,
+    "/channels/facebook": OPEN,
+    "/channels/x": OPEN,
+    # SMS gateways, the hotline, SP4N-LAPOR!: a PARTNER key, and the intake's signature besides.
+    "/channels/intake": INTAKE_PARTNERS,
 }
 
 

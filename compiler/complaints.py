@@ -2,10 +2,12 @@
 personal data and its access log, SLA readings, the reporter's own path) over one row."""
 
 import json
+from collections.abc import Callable
 from enum import Enum
 
 from kilas.auth.caller import Role
 from kilas.auth.rules import PersonalData, StaffNames, TrackingNumber
+from kilas.compiler.heads import escalated_to_head, sla_escalated_to_head
 from kilas.compiler.objects import (
     Ctx,
     FieldFn,
@@ -15,13 +17,14 @@ from kilas.compiler.objects import (
     connection,
     enum,
     global_id,
+    many,
     moment,
     one,
     point,
 )
 from kilas.compiler.sql import Bind, json_object, literal
 from kilas.db.events import MAX_TIMELINE_PAGE
-from kilas.domain import lifecycle, sla
+from kilas.domain import lifecycle, routing, sla
 from kilas.domain.errors import forbidden, invalid
 from kilas.schema.ids import decode_event_cursor
 
@@ -86,30 +89,68 @@ def tracking_number(ctx: Ctx, row: Row, sel: Sel) -> str:
     return refused
 
 
+CHANNEL_REPLIES = many("ChannelReply", "channel_replies", "{b}.complaint_id = {a}.id", "{b}.id")
+
+
+def replies(ctx: Ctx, row: Row, sel: Sel) -> str:
+    """`Complaint.replies`, held to the tracking number's readers (its rule)."""
+    a = row.alias
+    rule = ctx.rule(sel, TrackingNumber)
+    built = CHANNEL_REPLIES(ctx, row, sel)
+    if row.presented or rule.sees_every(ctx.role):
+        return built
+    refused = ctx.st.error(sel.nodes, forbidden(rule.message, sel.name))
+    if ctx.role is Role.OPD_OFFICER:
+        return f"(CASE WHEN {a}.opd_id = {ctx.st.caller_opd()} THEN {built} ELSE {refused} END)"
+    return refused
+
+
+REPLY: dict[str, FieldFn] = {
+    "id": global_id("ChannelReply", "id"),
+    "eventType": column("event_type"),
+    "public": column("public"),
+    "text": column("text"),
+    "state": column("state"),
+    "attempts": column("attempts"),
+    "lastError": column("last_error"),
+    "sentAt": moment("sent_at"),
+    "platformMessageId": column("platform_message_id"),
+    "createdAt": moment("created_at"),
+}
+
+
 def clock_reading(ctx: Ctx, row: Row, sel: Sel, clock: sla.SlaClock) -> str:
     """`domain.sla.reading` in SQL, at the request's time."""
     a = row.alias
     due = f"{a}.{clock.lower()}_due_at"
     done = f"{a}.first_response_at" if clock is sla.SlaClock.RESPONSE else f"{a}.resolved_at"
-    now = ctx.st.now()
-    share = ctx.st.shared("at_risk", lambda b: b.settings.sla_rules.at_risk_share, "float8")
-    state = (
-        f"(CASE WHEN {done} IS NOT NULL THEN (CASE WHEN {done} <= {due} THEN 'MET' "
-        f"ELSE 'BREACHED' END) WHEN {now} >= {due} THEN 'BREACHED' "
-        f"WHEN {due} - {now} <= ({due} - {a}.assigned_at) * {share} THEN 'AT_RISK' "
-        "ELSE 'ON_TRACK' END)"
-    )
-    # int(timedelta.total_seconds()): truncated toward zero.
-    remaining = f"trunc(extract(epoch FROM ({due} - coalesce({done}, {now}))))::bigint"
-    values = {
-        "clock": literal(clock.value),
+    st = ctx.st
+
+    # Built only when selected: a parameter (the time, the at-risk share) the statement never
+    # reads would make PostgreSQL refuse it.
+    def state() -> str:
+        now = st.now()
+        share = st.shared("at_risk", lambda b: b.settings.sla_rules.at_risk_share, "float8")
+        return (
+            f"(CASE WHEN {done} IS NOT NULL THEN (CASE WHEN {done} <= {due} THEN 'MET' "
+            f"ELSE 'BREACHED' END) WHEN {now} >= {due} THEN 'BREACHED' "
+            f"WHEN {due} - {now} <= ({due} - {a}.assigned_at) * {share} THEN 'AT_RISK' "
+            "ELSE 'ON_TRACK' END)"
+        )
+
+    def remaining() -> str:
+        # int(timedelta.total_seconds()): truncated toward zero.
+        return f"trunc(extract(epoch FROM ({due} - coalesce({done}, {st.now()}))))::bigint"
+
+    values: dict[str, Callable[[], str]] = {
+        "clock": lambda: literal(clock.value),
         "state": state,
-        "dueAt": f"kilas_wib({due})",
+        "dueAt": lambda: f"kilas_wib({due})",
         "remainingSeconds": remaining,
-        "overdueSeconds": f"greatest(0, -{remaining})",
-        "__typename": literal("SlaClockReading"),
+        "overdueSeconds": lambda: f"greatest(0, -{remaining()})",
+        "__typename": lambda: literal("SlaClockReading"),
     }
-    pairs = [(sub.key, values[sub.name]) for sub in ctx.subfields("SlaClockReading", sel)]
+    pairs = [(sub.key, values[sub.name]()) for sub in ctx.subfields("SlaClockReading", sel)]
     return (
         f"(CASE WHEN {a}.assigned_at IS NULL OR {due} IS NULL THEN NULL "
         f"ELSE {json_object(pairs)} END)"
@@ -133,6 +174,8 @@ def complaint_sla(ctx: Ctx, row: Row, sel: Sel) -> str:
             value = f"(CASE {a}.escalation_level {targets} END)"
         elif sub.name == "escalatedAt":
             value = f"kilas_wib({a}.escalated_at)"
+        elif sub.name == "escalatedToHead":
+            value = sla_escalated_to_head(ctx, row, sub)
         else:
             value = literal("ComplaintSla")
         pairs.append((sub.key, value))
@@ -179,7 +222,7 @@ def timeline(ctx: Ctx, row: Row, sel: Sel) -> str:
         f"WHERE {e}.complaint_id = {row.alias}.id AND {e}.id > {start} "
         f"ORDER BY {e}.id LIMIT {limit} + 1)"
     )
-    return connection(
+    built = connection(
         ctx,
         sel,
         "ComplaintEventConnection",
@@ -190,6 +233,12 @@ def timeline(ctx: Ctx, row: Row, sel: Sel) -> str:
         cursor=lambda p: f"{p}.id::text",
         node_type="ComplaintEvent",
     )
+    if start in built:
+        return built
+    # Nothing of the page is read (only `__typename`s), but its parameters must be: PostgreSQL
+    # refuses a statement given a parameter it never reads, and binding them checks the
+    # arguments as the resolver does (neither is ever null).
+    return f"(CASE WHEN {limit} IS NOT NULL AND {start} IS NOT NULL THEN {built} END)"
 
 
 COMPLAINT: dict[str, FieldFn] = {
@@ -214,6 +263,7 @@ COMPLAINT: dict[str, FieldFn] = {
     "createdAt": moment("created_at"),
     "updatedAt": moment("updated_at"),
     "trackingNumber": tracking_number,
+    "replies": replies,
     "externalRef": external_ref,
     "reporter": reporter,
     "category": one("Category", "categories", "{b}.code = {a}.category_code"),
@@ -271,6 +321,9 @@ EVENT: dict[str, FieldFn] = {
     "rating": event_data("rating"),
     "slaClock": event_data("clock", sla.SlaClock),
     "escalationLevel": event_data("level"),
+    "routing": event_data("routing", routing.Route),
+    "routingReason": event_data("routingReason", routing.Reason),
+    "addressedAccount": event_data("addressedAccount"),
     "version": column("version"),
     "occurredAt": moment("occurred_at"),
     "recordedAt": moment("recorded_at"),
@@ -278,5 +331,6 @@ EVENT: dict[str, FieldFn] = {
     "complaint": event_complaint,
     "opd": one("Opd", "opds", "{b}.id = {a}.opd_id"),
     "fromOpd": one("Opd", "opds", "{b}.id = {a}.from_opd_id"),
+    "escalatedToHead": escalated_to_head,
     "region": one("Region", "regions", "{b}.code = {a}.region_code"),
 }

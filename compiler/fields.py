@@ -1,6 +1,7 @@
 """Every compiled type's field table, by GraphQL type name."""
 
-from kilas.compiler.complaints import COMPLAINT, EVENT
+from kilas.compiler.complaints import COMPLAINT, EVENT, REPLY
+from kilas.compiler.heads import HEAD_RECORD, OPD_HEAD, OPD_HEAD_ACCOUNT
 from kilas.compiler.objects import FieldFn
 from kilas.compiler.reference import (
     CATEGORY,
@@ -16,7 +17,11 @@ from kilas.compiler.reference import (
 FIELDS: dict[str, dict[str, FieldFn]] = {
     "Complaint": COMPLAINT,
     "ComplaintEvent": EVENT,
+    "ChannelReply": REPLY,
     "Opd": OPD,
+    "OpdHead": OPD_HEAD,
+    "OpdHeadAccount": OPD_HEAD_ACCOUNT,
+    "HeadRecord": HEAD_RECORD,
     "SocialAccount": SOCIAL_ACCOUNT,
     "Region": REGION,
     "Category": CATEGORY,

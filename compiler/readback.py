@@ -41,12 +41,14 @@ READ_BACK_MUTATIONS = frozenset(
         "rejectComplaint", "linkComplaintToWorkItem", "createOpd", "updateOpd",
         "addOpdSocialAccount", "setOpdSocialAccountVerified", "createProgramme",
         "updateProgramme", "createWorkItem", "updateWorkItemProgress", "addSlaPolicyVersion",
+        "appointOpdHead",
     }
 )  # fmt: skip
 TABLES = {
     "Complaint": "complaints",
     "ComplaintEvent": "complaint_events",
     "Opd": "opds",
+    "OpdHead": "opd_heads",
     "SocialAccount": "opd_social_accounts",
     "Programme": "programmes",
     "WorkItem": "work_items",

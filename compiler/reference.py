@@ -2,6 +2,7 @@
 SLA policies, programmes and their work items, as schema/reference.py and schema/programmes.py
 resolve them."""
 
+from kilas.compiler.heads import OPD_HEADS, head_now
 from kilas.compiler.objects import (
     Ctx,
     FieldFn,
@@ -16,17 +17,6 @@ from kilas.compiler.objects import (
     one,
     point,
 )
-from kilas.compiler.sql import json_object, literal
-
-
-def opd_head(ctx: Ctx, row: Row, sel: Sel) -> str:
-    a = row.alias
-    values = {"name": f"{a}.head_name", "title": f"{a}.head_title"}
-    pairs = [
-        (sub.key, values.get(sub.name, literal("OpdHead"))) for sub in ctx.subfields("OpdHead", sel)
-    ]
-    return f"(CASE WHEN coalesce({a}.head_name, '') <> '' THEN {json_object(pairs)} END)"
-
 
 OPD: dict[str, FieldFn] = {
     "id": global_id("Opd", "id"),
@@ -34,7 +24,8 @@ OPD: dict[str, FieldFn] = {
     "shortName": column("short_name"),
     "name": column("name"),
     "kind": column("kind"),
-    "head": opd_head,
+    "head": head_now,
+    "heads": OPD_HEADS,
     "updatedAt": moment("updated_at"),
     "socialAccounts": many(
         "SocialAccount",
@@ -51,6 +42,7 @@ SOCIAL_ACCOUNT: dict[str, FieldFn] = {
     "platform": column("platform"),
     "handle": column("handle"),
     "verified": column("verified"),
+    "externalId": column("external_id"),
     "opd": one("Opd", "opds", "{b}.id = {a}.opd_id"),
 }
 

@@ -8,6 +8,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import ExecutionResult, GraphQLError, get_operation_ast
@@ -25,6 +26,7 @@ from kilas.compiler.plan import (
 from kilas.compiler.readback import ReadBackPlan, compile_read_back, splice
 from kilas.compiler.roots import node_type_of, presence
 from kilas.compiler.sql import ERROR_KEY, Bind, ErrorTemplate
+from kilas.compiler.variables import Coercion
 from kilas.db.pool import fair_turn
 from kilas.schema.extensions import find_invalid_text
 
@@ -142,12 +144,22 @@ class Caches:
         # Plans strawberry's pipeline ran in full once, every guard passing: their keys hold all
         # the guards read (the document, the operation, the `first` values the cost estimate
         # reads), so the next request with such a key goes straight to its statements.
-        self.admitted: set[Hashable] = set()
+        self.admitted: dict[Hashable, Direct] = {}
 
-    def admit(self, key: Hashable) -> None:
+    def admit(self, key: Hashable, plan: OperationPlan, schema: Any) -> None:
+        if key in self.admitted:
+            return
         if len(self.admitted) > 4096:
             self.admitted.clear()
-        self.admitted.add(key)
+        self.admitted[key] = Direct(plan, Coercion(schema, plan.variable_definitions))
+
+
+@dataclass(frozen=True)
+class Direct:
+    """An admitted plan, and how its variables are coerced."""
+
+    plan: OperationPlan
+    variables: Coercion
 
 
 def caches_of(schema: Any) -> Caches:
@@ -158,33 +170,43 @@ def caches_of(schema: Any) -> Caches:
     return found
 
 
-def _key(query: str, operation_name: str | None, context: Any, shape: Hashable) -> Hashable:
-    return (query, operation_name, context.caller.role, shape)
+def _key(query: str, operation_name: str | None, role: Any, shape: Hashable) -> Hashable:
+    return (query, operation_name, role, shape)
 
 
-async def answer_directly(
+def admitted_plan(
     schema: Any,
     query: str,
     variables: dict[str, Any] | None,
-    context: Any,
     operation_name: str | None,
-) -> ExecutionResult | None:
-    """The answer to a query whose plan was admitted before, with the variables checked as the
-    guards check them; None when it must go through strawberry's pipeline."""
+    role: Any,
+) -> Direct | None:
+    """The plan strawberry's pipeline admitted for this request's key, if it did."""
     names = _SHAPES.get(query)
     if names is None:
         return None
-    key = _key(query, operation_name, context, _shape(names, variables))
-    caches = caches_of(schema)
-    plan = caches.plans.get(key) if key in caches.admitted else None
-    if not isinstance(plan, OperationPlan) or find_invalid_text(None, variables or {}) is not None:
+    key = _key(query, operation_name, role, _shape(names, variables))
+    return caches_of(schema).admitted.get(key)
+
+
+async def answer_admitted(
+    direct: Direct,
+    variables: dict[str, Any] | None,
+    caller: Any,
+    now: Any,
+    settings: Any,
+    pool: Any,
+) -> ExecutionResult | None:
+    """The answer to a request of an admitted plan, with the variables checked as the guards
+    check them; None when it must go through strawberry's pipeline."""
+    if find_invalid_text(None, variables or {}) is not None:
         return None
-    coerced = get_variable_values(schema._schema, plan.variable_definitions, variables or {})
+    coerced = direct.variables(variables or {})
     if isinstance(coerced, list):
         return None
-    bind = Bind(coerced, context.caller, context.clock.now(), context.settings)
+    bind = Bind(coerced, caller, now, settings)
     try:
-        texts, errors = await _run(plan, bind, context.pool)
+        texts, errors = await _run(direct.plan, bind, pool)
     except Refused:
         return None
     except Exception:
@@ -196,6 +218,23 @@ async def answer_directly(
         return None
     COMPILED["answered directly"] += 1
     return ExecutionResult(data=RawData(texts), errors=errors or None)
+
+
+async def answer_directly(
+    schema: Any,
+    query: str,
+    variables: dict[str, Any] | None,
+    context: Any,
+    operation_name: str | None,
+) -> ExecutionResult | None:
+    """`answer_admitted` for a request strawberry's schema is asked to execute."""
+    caller = context.caller
+    direct = admitted_plan(schema, query, variables, operation_name, caller.role)
+    if direct is None:
+        return None
+    return await answer_admitted(
+        direct, variables, caller, context.clock.now(), context.settings, context.pool
+    )
 
 
 def _shape_names(query: str, document: Any) -> tuple[tuple[str, str], ...]:
@@ -259,7 +298,7 @@ class CompiledReads(SchemaExtension):
             yield
             return
         if plan.fallback_document is None:
-            caches_of(ec.schema).admit(key)
+            caches_of(ec.schema).admit(key, plan, ec.schema._schema)
             ec.result = ExecutionResult(data=RawData(texts), errors=errors or None)
             yield
             return
@@ -289,7 +328,7 @@ class CompiledReads(SchemaExtension):
             return None
         query = ec.query or ""
         names = _shape_names(query, ec.graphql_document)
-        key = _key(query, _asked_for(ec), context, _shape(names, ec.variables))
+        key = _key(query, _asked_for(ec), role, _shape(names, ec.variables))
         plan = caches_of(ec.schema).plans.get_or_compile(
             key,
             lambda: compile_operation(
@@ -337,6 +376,9 @@ class CompiledReads(SchemaExtension):
         context.read_back = {}
         ec.graphql_document = plan.document
         yield
+        # Read as a query right after the mutation would: what it wrote is stamped with the
+        # clock's time while it ran (a head's term starts then), later than `now` above.
+        now = context.clock.now()
         found: dict[tuple[Any, ...], tuple[int, bool]] = context.read_back
         context.read_back = None
         result = ec.result

@@ -14,9 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import asyncpg
-
 from kilas.db.complaints import FILTER_SQL, ComplaintFilter, filter_params
+from kilas.db.heads import in_office
 from kilas.db.pool import Connection
 from kilas.db.rows import Row
 from kilas.db.sql import numbered
@@ -119,9 +118,11 @@ class LeaderboardRow(FiguresRow):
 
 @dataclass(frozen=True, slots=True)
 class AccountabilityRow(Row):
-    """One OPD's breaches and escalations in one month (WIB), with its current head."""
+    """One OPD's breaches and escalations in one month (WIB) under one head: the head in office
+    when they happened (none when the post was vacant)."""
 
     opd_id: int
+    head_id: int | None
     head_name: str | None
     head_title: str | None
     month: date
@@ -230,12 +231,13 @@ async def leaderboard(
 async def accountability(
     conn: Connection, start: datetime, end: datetime
 ) -> list[AccountabilityRow]:
-    """Breaches and escalations per OPD and calendar month in WIB, with the OPD's current head;
-    only the months in which an OPD had any."""
+    """Breaches and escalations per OPD, head and calendar month in WIB: each event is the
+    head's who was in office at its `occurred_at` (db/heads.py), so a month in which the head
+    changed has a row for each; only the months in which an OPD had any."""
     return AccountabilityRow.from_records(
         await conn.fetch(
-            """
-            SELECT e.opd_id, o.head_name, o.head_title,
+            f"""
+            SELECT e.opd_id, h.id AS head_id, h.name AS head_name, h.title AS head_title,
                 date_trunc('month', e.occurred_at AT TIME ZONE 'Asia/Jakarta')::date AS month,
                 count(*) FILTER (WHERE e.type = 'SLA_BREACHED') AS breaches,
                 count(*) FILTER (WHERE e.type = 'SLA_BREACHED'
@@ -249,11 +251,12 @@ async def accountability(
                     AND e.data ->> 'level' = '2') AS escalations_level2,
                 count(*) FILTER (WHERE e.type = 'ESCALATED'
                     AND e.data ->> 'level' = '3') AS escalations_level3
-            FROM complaint_events e JOIN opds o ON o.id = e.opd_id
-            WHERE e.type IN ('SLA_BREACHED', 'ESCALATED')
+            FROM complaint_events e
+            LEFT JOIN opd_heads h ON h.opd_id = e.opd_id AND {in_office("h", "e.occurred_at")}
+            WHERE e.type IN ('SLA_BREACHED', 'ESCALATED') AND e.opd_id IS NOT NULL
                 AND e.occurred_at >= $1 AND e.occurred_at < $2
-            GROUP BY e.opd_id, o.head_name, o.head_title, month
-            ORDER BY month, e.opd_id
+            GROUP BY e.opd_id, h.id, month
+            ORDER BY month, e.opd_id, h.term_start NULLS FIRST
             """,
             start,
             end,
@@ -278,9 +281,40 @@ EXPORT_COLUMNS = """
 """
 
 
+@dataclass(frozen=True, slots=True)
+class ExportedComplaintRow(Row):
+    """A complaint as EXPORT_COLUMNS show it."""
+
+    id: int
+    tracking_number: str
+    status: str
+    channel: str
+    category_code: str | None
+    region_code: str
+    region_name: str
+    opd_slug: str | None
+    opd_short_name: str | None
+    confidential: bool
+    text: str
+    lat: float | None
+    lon: float | None
+    created_at: datetime
+    assigned_at: datetime | None
+    response_due_at: datetime | None
+    first_response_at: datetime | None
+    resolution_due_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    response_breached_at: datetime | None
+    resolution_breached_at: datetime | None
+    escalation_level: int
+    rating: int | None
+    rejection_reason: str | None
+
+
 async def stream_complaints(
     conn: Connection, f: ComplaintFilter, *, prefetch: int = 1000
-) -> AsyncIterator[asyncpg.Record]:
+) -> AsyncIterator[ExportedComplaintRow]:
     """The complaints matching `f`, oldest first, through a server-side cursor: memory stays
     flat however many match. Must run inside a transaction, which the caller owns."""
     # The filter reads unqualified complaint columns, so it stays inside a subquery of its own.
@@ -293,4 +327,4 @@ async def stream_complaints(
     """
     sql, args = numbered(query, filter_params(f))
     async for row in conn.cursor(sql, *args, prefetch=prefetch):
-        yield row
+        yield ExportedComplaintRow.from_record(row)

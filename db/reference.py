@@ -8,7 +8,7 @@ from kilas.db.pool import Connection
 from kilas.db.rows import Row
 
 OPD_COLUMNS = "id, slug, short_name, name, kind, head_name, head_title, created_at, updated_at"
-SOCIAL_COLUMNS = "id, opd_id, platform, handle, verified, created_at"
+SOCIAL_COLUMNS = "id, opd_id, platform, handle, verified, external_id, created_at"
 CATEGORY_COLUMNS = "code, name, name_en, default_opd_id"
 REGION_COLUMNS = "code, name, type, seat, seat_lat, seat_lon"
 POLICY_COLUMNS = "id, name, effective_from, response_hours, resolution_hours, created_at"
@@ -44,6 +44,7 @@ class SocialAccountRow(Row):
     platform: str
     handle: str
     verified: bool
+    external_id: str | None
     created_at: datetime
 
 
@@ -199,20 +200,26 @@ async def social_accounts_by_opd_ids(
 
 
 async def insert_social_account(
-    conn: Connection, opd_id: int, platform: str, handle: str, verified: bool
+    conn: Connection,
+    opd_id: int,
+    platform: str,
+    handle: str,
+    verified: bool,
+    external_id: str | None = None,
 ) -> SocialAccountRow | None:
-    """None when the platform already has this handle (for any OPD)."""
+    """None when the platform already has this handle or this id (for any OPD)."""
     record = await conn.fetchrow(
         f"""
-        INSERT INTO opd_social_accounts (opd_id, platform, handle, verified)
-        VALUES ($1, $2, $3, $4)
-        ON CONFLICT (platform, lower(handle)) DO NOTHING
+        INSERT INTO opd_social_accounts (opd_id, platform, handle, verified, external_id)
+        VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT DO NOTHING
         RETURNING {SOCIAL_COLUMNS}
         """,
         opd_id,
         platform,
         handle,
         verified,
+        external_id,
     )
     return SocialAccountRow.from_optional(record)
 

@@ -7,15 +7,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
 from kilas.db import complaints as complaints_db
 from kilas.db import events as events_db
+from kilas.db import replies as replies_db
 from kilas.db.pool import Connection
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.domain.errors import DomainError, ErrorCode, not_found
 from kilas.domain.lifecycle import EventType, InvalidTransition, Status, next_status
 from kilas.domain.sla import SWEEPER_ACTOR, Mark, SlaRules, next_mark
 
+# The events a channel complaint's citizen is answered about, on the channels intake answers on.
+REPLIED = frozenset(
+    {
+        EventType.SUBMITTED,
+        EventType.ASSIGNED,
+        EventType.FOLLOWED_UP,
+        EventType.RESOLVED,
+        EventType.REJECTED,
+    }
+)
+ANSWERED_CHANNELS = frozenset({"WHATSAPP", "INSTAGRAM", "FACEBOOK", "X"})
 # Clock marks a person's command settles first; closing for quiet is the sweeper's alone (a
 # reporter who confirms late still confirms).
 SETTLED_FIRST = frozenset({EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED})
@@ -23,8 +34,8 @@ SETTLED_FIRST = frozenset({EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventT
 
 @dataclass(frozen=True)
 class Outcome:
-    complaint: asyncpg.Record
-    event: asyncpg.Record | None
+    complaint: ComplaintRow
+    event: EventRow | None
     created: bool = True
 
 
@@ -39,61 +50,66 @@ async def locked(
     conn: Connection,
     complaint_id: int,
     expected_version: int | None,
-    already: asyncpg.Record | None = None,
-) -> asyncpg.Record:
+    already: ComplaintRow | None = None,
+) -> ComplaintRow:
     """The complaint's row, locked for this transaction (`already` if the caller locked it in
     this transaction: the API does, to judge the caller against it), at `expected_version`."""
     row = already if already is not None else await complaints_db.lock_complaint(conn, complaint_id)
     if row is None:
         raise not_found("complaint", complaint_id, "complaintId")
-    if expected_version is not None and row["version"] != expected_version:
+    if expected_version is not None and row.version != expected_version:
         raise DomainError(
             ErrorCode.STALE_VERSION,
-            f"the complaint is at version {row['version']}, not {expected_version}: "
+            f"the complaint is at version {row.version}, not {expected_version}: "
             "reload it and try again",
             "expectedVersion",
         )
     return row
 
 
-def move(row: asyncpg.Record, event: EventType) -> Status:
+def move(row: ComplaintRow, event: EventType) -> Status:
     try:
-        return next_status(Status(row["status"]), event)
+        return next_status(Status(row.status), event)
     except InvalidTransition as exc:
         raise DomainError(ErrorCode.INVALID_TRANSITION, str(exc)) from None
 
 
 async def append(
     conn: Connection,
-    before: asyncpg.Record,
-    after: asyncpg.Record,
+    before: ComplaintRow,
+    after: ComplaintRow,
     event: EventType,
     actor: str,
     note: str | None,
     data: dict[str, Any],
     at: datetime | None,
-) -> asyncpg.Record:
-    return await events_db.append_event(
+) -> EventRow:
+    written = await events_db.append_event(
         conn,
-        complaint_id=after["id"],
+        complaint_id=after.id,
         type=event,
-        from_status=None if event is EventType.SUBMITTED else before["status"],
-        to_status=after["status"],
-        opd_id=after["opd_id"],
-        from_opd_id=before["opd_id"] if before["opd_id"] != after["opd_id"] else None,
-        region_code=after["region_code"],
-        category_code=after["category_code"],
+        from_status=None if event is EventType.SUBMITTED else before.status,
+        to_status=after.status,
+        opd_id=after.opd_id,
+        from_opd_id=before.opd_id if before.opd_id != after.opd_id else None,
+        region_code=after.region_code,
+        category_code=after.category_code,
         actor=actor,
         note=note,
         data=data,
-        version=after["version"],
+        version=after.version,
         occurred_at=at,
     )
+    if event in REPLIED and after.channel in ANSWERED_CHANNELS:
+        # The citizen's answer on their channel, in this transaction (db/replies.py): none
+        # unless channel intake recorded where to answer.
+        await replies_db.enqueue(conn, written.id, after.id, written.recorded_at)
+    return written
 
 
 async def transition(
     conn: Connection,
-    row: asyncpg.Record,
+    row: ComplaintRow,
     event: EventType,
     *,
     actor: str,
@@ -111,7 +127,7 @@ async def transition(
         row = await _settle(conn, row, await now_or(conn, at), rules)
     status = move(row, event)
     after = await complaints_db.update_complaint(
-        conn, row["id"], {"status": status, **(changes or {})}, at
+        conn, row.id, {"status": status, **(changes or {})}, at
     )
     appended = await append(conn, row, after, event, actor, note, data or {}, at)
     return Outcome(after, appended)
@@ -119,7 +135,7 @@ async def transition(
 
 async def apply_system_event(
     conn: Connection,
-    row: asyncpg.Record,
+    row: ComplaintRow,
     event: EventType,
     *,
     changes: dict[str, Any],
@@ -134,14 +150,14 @@ async def apply_system_event(
 
 
 async def _settle(
-    conn: Connection, row: asyncpg.Record, at: datetime, rules: SlaRules
-) -> asyncpg.Record:
+    conn: Connection, row: ComplaintRow, at: datetime, rules: SlaRules
+) -> ComplaintRow:
     while (mark := next_mark(row, at, rules)) is not None and mark.event in SETTLED_FIRST:
         row = (await _apply_mark(conn, row, mark)).complaint
     return row
 
 
-async def _apply_mark(conn: Connection, row: asyncpg.Record, mark: Mark) -> Outcome:
+async def _apply_mark(conn: Connection, row: ComplaintRow, mark: Mark) -> Outcome:
     return await apply_system_event(
         conn, row, mark.event, changes=mark.changes, data=mark.data, at=mark.at, actor=SWEEPER_ACTOR
     )

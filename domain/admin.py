@@ -1,7 +1,7 @@
 """Administration of reference and programme data, validated before anything is written."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +10,7 @@ from kilas.db import reference as reference_db
 from kilas.db.pool import Connection
 from kilas.db.programmes import ProgrammeRow, WorkItemRow
 from kilas.db.reference import OpdRow, SlaPolicyRow, SocialAccountRow
+from kilas.domain import heads
 from kilas.domain.errors import DomainError, ErrorCode, invalid, not_found
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")
@@ -36,7 +37,10 @@ def _amount(value: Decimal | None, field: str, maximum: Decimal) -> Decimal | No
     return value
 
 
-async def create_opd(conn: Connection, fields: dict[str, Any]) -> OpdRow:
+async def create_opd(
+    conn: Connection, fields: dict[str, Any], now: datetime | None = None
+) -> OpdRow:
+    """A new OPD; a head given is in office from `now` (domain/heads.py)."""
     slug = fields["slug"].strip().lower()
     if not _SLUG.fullmatch(slug):
         raise invalid("slug", "slug: 2-63 lowercase letters, digits or dashes")
@@ -53,10 +57,18 @@ async def create_opd(conn: Connection, fields: dict[str, Any]) -> OpdRow:
     )
     if row is None:
         raise DomainError(ErrorCode.ALREADY_EXISTS, f"an OPD with slug {slug!r} exists", "slug")
+    if row.head_name:
+        await heads.record_head_fields(
+            conn, row.id, row.head_name, row.head_title, now or datetime.now(UTC)
+        )
     return row
 
 
-async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> OpdRow:
+async def update_opd(
+    conn: Connection, opd_id: int, fields: dict[str, Any], now: datetime | None = None
+) -> OpdRow:
+    """Changes the fields given; a head's name or title given changes the head's record as of
+    `now` (domain/heads.py: another name is a new head, no name a vacant post)."""
     # Per column: the input field that errors name, its length limit, whether it is required.
     rules = {
         "short_name": ("shortName", 80, True),
@@ -74,21 +86,36 @@ async def update_opd(conn: Connection, opd_id: int, fields: dict[str, Any]) -> O
     row = await reference_db.update_opd(conn, opd_id, clean)
     if row is None:
         raise not_found("OPD", opd_id, "opdId")
+    if "head_name" in clean or "head_title" in clean:
+        await heads.record_head_fields(
+            conn, row.id, row.head_name, row.head_title, now or datetime.now(UTC)
+        )
     return row
 
 
 async def add_social_account(
-    conn: Connection, opd_id: int, platform: str, handle: str, verified: bool
+    conn: Connection,
+    opd_id: int,
+    platform: str,
+    handle: str,
+    verified: bool,
+    external_id: str | None = None,
 ) -> SocialAccountRow:
     handle = (_text(handle, "handle", 100) or "").lstrip("@")
     if not re.fullmatch(r"[A-Za-z0-9_.]{1,100}", handle):
         raise invalid("handle", "a handle has letters, digits, dots and underscores only")
+    if external_id is not None and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,100}", external_id):
+        raise invalid("externalId", "an account's platform id has letters, digits and _ . : - only")
     if not await reference_db.opds_by_ids(conn, [opd_id]):
         raise not_found("OPD", opd_id, "opdId")
-    row = await reference_db.insert_social_account(conn, opd_id, platform, handle, verified)
+    row = await reference_db.insert_social_account(
+        conn, opd_id, platform, handle, verified, external_id
+    )
     if row is None:
         raise DomainError(
-            ErrorCode.ALREADY_EXISTS, f"@{handle} on {platform} is already registered", "handle"
+            ErrorCode.ALREADY_EXISTS,
+            f"@{handle} (or that platform id) on {platform} is already registered",
+            "handle",
         )
     return row
 

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import asyncpg
-
 from kilas.db import complaints as complaints_db
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
 from kilas.db.pool import Connection
+from kilas.db.rows import ComplaintRow
 from kilas.domain._transitions import (
     Outcome,
     append,
@@ -42,9 +41,9 @@ class CommandContext:
     at: datetime | None = None
     rules: SlaRules = DEFAULT_RULES
     expected_version: int | None = None
-    locked_row: asyncpg.Record | None = None
+    locked_row: ComplaintRow | None = None
 
-    async def lock(self, conn: Connection, complaint_id: int) -> asyncpg.Record:
+    async def lock(self, conn: Connection, complaint_id: int) -> ComplaintRow:
         """The complaint's row, locked for the step's transaction, at the caller's version."""
         return await locked(conn, complaint_id, self.expected_version, self.locked_row)
 
@@ -54,7 +53,7 @@ class CommandContext:
     async def transition(
         self,
         conn: Connection,
-        row: asyncpg.Record,
+        row: ComplaintRow,
         event: EventType,
         *,
         note: str | None = None,
@@ -166,9 +165,15 @@ async def _require_opd(conn: Connection, opd_id: int) -> reference_db.OpdRow:
 
 
 async def submit(
-    conn: Connection, s: Submission, *, actor: str, at: datetime | None = None
+    conn: Connection,
+    s: Submission,
+    *,
+    actor: str,
+    at: datetime | None = None,
+    data: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Take in a complaint; a repeated (channel, external_ref) returns the stored one unchanged."""
+    """Take in a complaint; a repeated (channel, external_ref) returns the stored one unchanged.
+    `data` joins what the SUBMITTED event records (channel intake's routing decision)."""
     _validate_submission(s)
     external_ref = s.external_ref.strip() if s.external_ref else None
     if external_ref is not None:
@@ -205,18 +210,17 @@ async def submit(
         existing = await complaints_db.complaint_by_channel_ref(conn, s.channel, external_ref)
         assert existing is not None
         return Outcome(existing, None, created=False)
-    event = await append(
-        conn, row, row, EventType.SUBMITTED, actor, None, {"channel": s.channel}, at
-    )
+    recorded = {"channel": s.channel, **(data or {})}
+    event = await append(conn, row, row, EventType.SUBMITTED, actor, None, recorded, at)
     return Outcome(row, event)
 
 
 async def _deadlines(
-    conn: Connection, row: asyncpg.Record, category_code: str | None, now: datetime
+    conn: Connection, row: ComplaintRow, category_code: str | None, now: datetime
 ) -> dict[str, Any]:
     # The policy in force at the first assignment stays with the complaint for good.
-    if row["sla_policy_id"] is not None:
-        policy = (await reference_db.sla_policies_by_ids(conn, [row["sla_policy_id"]]))[0]
+    if row.sla_policy_id is not None:
+        policy = (await reference_db.sla_policies_by_ids(conn, [row.sla_policy_id]))[0]
     else:
         policy = await reference_db.sla_policy_in_force(conn, now)
     resolution_hours = policy.resolution_hours
@@ -257,7 +261,7 @@ async def assign(
     row = await command.lock(conn, complaint_id)
     event = EventType.REASSIGNED if reassign else EventType.ASSIGNED
     move(row, event)
-    category_code = category_code or row["category_code"]
+    category_code = category_code or row.category_code
     if category_code is not None:
         category = await _require_category(conn, category_code)
     if opd_id is None:
@@ -265,7 +269,7 @@ async def assign(
             raise invalid("opdId", "give an OPD, or a category whose default OPD takes it")
         opd_id = category.default_opd_id
     await _require_opd(conn, opd_id)
-    if reassign and opd_id == row["opd_id"]:
+    if reassign and opd_id == row.opd_id:
         raise invalid("opdId", "the complaint is already assigned to that OPD")
     deadlines = await _deadlines(conn, row, category_code, await command.now(conn))
     return await command.transition(
@@ -288,7 +292,7 @@ async def follow_up(
     note = _clean_note(message, "message", required=True)
     row = await command.lock(conn, complaint_id)
     changes = {}
-    if row["first_response_at"] is None:
+    if row.first_response_at is None:
         changes["first_response_at"] = await command.now(conn)
     return await command.transition(conn, row, EventType.FOLLOWED_UP, note=note, changes=changes)
 
@@ -391,7 +395,7 @@ async def link_work_item(
     row = await command.lock(conn, complaint_id)
     if work_item_id is not None and not await programmes_db.work_items_by_ids(conn, [work_item_id]):
         raise not_found("work item", work_item_id, "workItemId")
-    if work_item_id == row["work_item_id"]:
+    if work_item_id == row.work_item_id:
         raise invalid("workItemId", "the complaint is already linked that way")
     return await command.transition(
         conn,

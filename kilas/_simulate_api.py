@@ -1,7 +1,11 @@
 """The simulator's GraphQL client: the documents it sends and the answers it reads, over the
 same HTTP API as any other client."""
 
+import asyncio
+import time
+from collections.abc import Container
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -26,7 +30,7 @@ REFERENCE = """
 query SimulatorReference {
   regions { code name type seat seatLocation { lat lon } }
   categories { code defaultOpd { slug } }
-  opds { id slug }
+  opds { id slug socialAccounts { platform handle verified externalId } }
   programme(code: "JALAN-CANTIK-2026") { workItems { id region { code } } }
 }
 """
@@ -39,6 +43,31 @@ query SimulatorBacklog($first: Int!) {{
 COMPLAINT_NOW = f"""
 query SimulatorComplaint($id: ID!) {{ node(id: $id) {{ ... on Complaint {{ {COMPLAINT} }} }} }}
 """
+# A channel message's complaint: one of its channel dated when the message was posted (or, by
+# a server's clock behind the simulator's, a little before), matched by text rather than by
+# externalRef, personal data whose every read is logged; then read whole with how intake routed
+# it. Complaints made later through the API fall outside the window.
+ARRIVALS = """
+query SimulatorArrivals($channel: Channel!, $from: DateTime!, $before: DateTime!, $first: Int!) {
+  complaints(filter: { channel: [$channel], createdFrom: $from, createdBefore: $before },
+             orderBy: CREATED_AT_DESC, first: $first) {
+    nodes { id text }
+  }
+}
+"""
+ARRIVED = f"""
+query SimulatorArrived($id: ID!) {{ node(id: $id) {{ ... on Complaint {{
+  {COMPLAINT} trackingNumber opd {{ slug }}
+  timeline(first: 2) {{ nodes {{ type routingReason addressedAccount }} }}
+}} }} }}
+"""
+ARRIVALS_LOOKED_AT = 30
+# The inbox worker takes a delivery at once; a complaint that has not come of one by then will
+# not (the server's inbox worker is off, or another instance's does not run).
+ARRIVAL_TIMEOUT = 10.0
+# How far behind the simulator's the server's clock may be: a message's complaint is dated when
+# it was posted, by the simulator's clock, or when the server took it in if that is earlier.
+CLOCK_SKEW = timedelta(minutes=15)
 
 
 class ApiUnavailable(Exception):
@@ -65,11 +94,15 @@ class Outcome:
     created: bool = True
 
     @property
+    def events(self) -> list[str]:
+        return [self.event_type] if self.event_type else []
+
+    @property
     def error_code(self) -> str | None:
         return self.errors[0]["code"] if self.errors else None
 
 
-def _seconds(response: httpx.Response) -> float | None:
+def retry_after_seconds(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(response.headers.get("retry-after", "")))
     except ValueError:
@@ -101,7 +134,7 @@ class Api:
         except httpx.HTTPError as exc:
             raise ApiUnavailable(f"{type(exc).__name__}: {exc}") from None
         if response.status_code == 429:
-            raise ApiUnavailable("HTTP 429, too many requests", _seconds(response))
+            raise ApiUnavailable("HTTP 429, too many requests", retry_after_seconds(response))
         if response.status_code >= 500:
             raise ApiUnavailable(f"HTTP {response.status_code}")
         try:
@@ -132,6 +165,32 @@ class Api:
             "node"
         ]
         return node
+
+    async def arrival(
+        self, channel: str, text: str, posted: datetime, known: Container[str]
+    ) -> dict[str, Any] | None:
+        """The complaint channel intake made of a message posted at `posted`: the newest of
+        `channel` with this text that is not one of `known`; None if none comes in time."""
+        deadline = time.monotonic() + ARRIVAL_TIMEOUT
+        window = {
+            "channel": channel,
+            "from": (posted - CLOCK_SKEW).isoformat(),
+            "before": (posted + timedelta(seconds=1)).isoformat(),
+            "first": ARRIVALS_LOOKED_AT,
+        }
+        wait = 0.02
+        while True:
+            data = await self.execute(ARRIVALS, window)
+            for node in data["complaints"]["nodes"]:
+                if node["text"] == text and node["id"] not in known:
+                    arrived: dict[str, Any] | None = (
+                        await self.execute(ARRIVED, {"id": node["id"]})
+                    )["node"]
+                    return arrived
+            if time.monotonic() > deadline:
+                return None
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, 1.0)
 
     async def backlog(self, first: int) -> list[dict[str, Any]]:
         data = await self.execute(OPEN_COMPLAINTS, {"first": first})

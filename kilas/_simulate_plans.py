@@ -3,11 +3,13 @@ a channel, with the demo's place names and reporters) and the lifecycle steps th
 a seeded random generator alone, so that a seed replays the same stream."""
 
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from kilas import _demo_texts as t
 from kilas import demo
+from kilas._simulate_messages import Accounts, Message, Route, accounts, reporter
 from kilas.db.reference import RegionRow
 
 # The demo's own weights, place names and reporters, so that a simulated complaint reads like a
@@ -18,6 +20,10 @@ CHANNELS = [channel.value for channel in CHANNEL_WEIGHTS]
 SOCIAL, CHAT = {c.value for c in demo.SOCIAL}, {c.value for c in demo.CHAT}
 CATEGORISED = {c.value for c in demo.CATEGORISED}
 REJECTIONS = {"SPAM": 2, "INCOMPLETE": 3, "NOT_OUR_AUTHORITY": 3, "DUPLICATE": 3}
+# Why an OPD hands on a message its account received about another OPD's matter.
+NOT_OURS = "Aduan ke akun kami ini bukan kewenangan kami; diteruskan ke OPD yang menangani."
+# The accounts a tweet names first, which a repeat of its words through the API leaves out.
+MENTIONS = re.compile(r"^(?:@\w+\s+)+")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class Case:
     region_code: str
     steps: list[Step]
     submission: dict[str, Any] | None = None  # None: adopted, already on the server
+    message: Message | None = None  # delivered through a platform's webhook when it can be
     id: str | None = None
     version: int | None = None
     tracking_number: str = ""
@@ -56,26 +63,39 @@ class Planner:
     category_opds: dict[str, str]  # category code -> default OPD slug
     work_item_regions: frozenset[str]  # regions with a Jalan Cantik work item
     tag: str  # makes external references unique to this run
+    accounts: Accounts | None = None  # whom citizens write to on the platforms
+    channel_share: float = 0.0  # of new complaints, the share sent as platform messages
     made: int = 0
+    submitted: int = 0  # complaints planned for the API
     recent: list[Case] = field(default_factory=list)  # for duplicates to repeat
 
     def channel(self) -> str:
-        # Every channel within the first ten complaints, then by the demo's weights.
-        if self.made < len(CHANNELS):
+        # Every channel within the first ten submissions, then by the demo's weights.
+        self.submitted += 1
+        if self.submitted <= len(CHANNELS):
             order = CHANNELS[:]
             random.Random(self.tag).shuffle(order)
-            return order[self.made]
+            return order[self.submitted - 1]
         return _pick(self.rng, CHANNEL_WEIGHTS).value
+
+    def route(self) -> Route | None:
+        """Where a new complaint's message goes, for the share of them sent as messages."""
+        if self.accounts is None or not self.channel_share:
+            return None
+        return self.accounts.route(self.rng) if self.rng.random() < self.channel_share else None
 
     def new_case(self) -> Case:
         rng = self.rng
         self.made += 1
-        n, channel = self.made, self.channel()
-        category = _pick(rng, t.CATEGORY_WEIGHTS)
+        route = self.route()
+        n, channel = self.made, route.platform if route else self.channel()
+        category = _pick(rng, (route and route.categories) or t.CATEGORY_WEIGHTS)
         code = _pick(rng, {c: demo.BIG_REGIONS.get(c, 1.0) for c in self.regions})
         ctx = _context(rng, self.regions[code], self.neighbours[code])
         core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
         reason = _pick(rng, REJECTIONS) if rng.random() < 0.1 else None
+        if route is not None and route.kind == "OPD":
+            reason = None  # assigned at once: there is nothing left to reject
         original = self._original(category) if reason == "DUPLICATE" else None
         if reason == "DUPLICATE" and original is None:
             reason = "INCOMPLETE"
@@ -93,7 +113,19 @@ class Planner:
                 given = wrong[0]  # the reporter's wrong pick on the form
             steps = self._lifecycle(category, code, ctx, resolution, wrong)
         case = Case(n, category if reason is None else None, code, steps)
-        case.submission = self._submission(n, channel, code, core, reason, given)
+        governor = route is None or route.kind == "PROVINCE"
+        case.submission = self._submission(n, channel, code, core, reason, given, governor)
+        if route is not None and self.accounts is not None:
+            submission = case.submission
+            location = submission.get("location")
+            case.message = message = self.accounts.message(
+                rng, route, f"{self.tag}:{n}", submission["text"], self.regions[code].seat,
+                (location["lat"], location["lon"]) if location else None,
+                f"{ctx['kec']}, {ctx['region']}" if reason is None else None,
+            )  # fmt: skip
+            # Should the message not be delivered, the same complaint through the API.
+            submission |= {"text": message.text, "reporter": reporter(message)}
+            submission |= {"anonymous": False, "confidential": False}
         if reason is None:
             self.recent = [*self.recent[-30:], case]
         return case
@@ -107,7 +139,7 @@ class Planner:
     ) -> tuple[str, str, str | None]:
         rng = self.rng
         if original is not None and original.submission is not None:
-            text = str(original.submission["text"])
+            text = MENTIONS.sub("", str(original.submission["text"]))
             return rng.choice(t.DUPLICATE_OPENERS) + text, t.REJECTION_NOTES["DUPLICATE"], None
         if reason == "NOT_OUR_AUTHORITY":
             core, note = (s.format(**ctx) for s in rng.choice(t.NOT_OUR_AUTHORITY))
@@ -190,15 +222,40 @@ class Planner:
         case.id, case.version, case.status = node["id"], node["version"], status
         return case
 
+    def arrived(self, case: Case, status: str, opd: str | None) -> None:
+        """A message's complaint as intake left it: in the queue (RECEIVED), the operator
+        assigns it as planned; assigned at once to the account's OPD, that OPD takes it on,
+        or hands it to the category's when it is not its matter."""
+        if status != "ASSIGNED":
+            return
+        steps = case.steps
+        if steps and steps[0].mutation == "rejectComplaint":
+            case.steps = []  # an OPD holds it now: not the operator's to reject
+            return
+        while steps and steps[0].mutation in ("assignComplaint", "reassignComplaint"):
+            steps.pop(0)
+        right = self.category_opds.get(case.category or "")
+        if right is not None and right != opd:
+            steps.insert(0, Step("reassignComplaint", {"reason": NOT_OURS}, opd=right))
+
     def _submission(
-        self, n: int, channel: str, code: str, core: str, reason: str | None, category: str | None
+        self,
+        n: int,
+        channel: str,
+        code: str,
+        core: str,
+        reason: str | None,
+        category: str | None,
+        governor: bool = True,
     ) -> dict[str, Any]:
         rng, region = self.rng, self.regions[code]
         group = "SOCIAL" if channel in SOCIAL else "CHAT" if channel in CHAT else "FORMAL"
         decorated = reason not in ("SPAM", "INCOMPLETE")
         opener = ""
         if decorated and channel not in ("HOTLINE", "WALK_IN"):
-            opener = rng.choice(t.OPENERS[group])
+            # "Lapor, Pak Gubernur" suits a message to the governor, not one to an OPD.
+            openers = [o for o in t.OPENERS[group] if governor or "Gubernur" not in o]
+            opener = rng.choice(openers)
         repair = reason in (None, "DUPLICATE") and (category or "") in t.REPAIR_CATEGORIES
         closers = t.CLOSERS + (t.REPAIR_CLOSERS if repair else ())
         text = opener + core + (rng.choice(closers) if decorated else "")
@@ -230,8 +287,11 @@ def _channel(value: str) -> Any:
     return next(c for c in CHANNEL_WEIGHTS if c.value == value)
 
 
-def planner(rng: random.Random, reference: dict[str, Any], tag: str) -> Planner:
-    """A planner for the regions, categories and work items the server answered with."""
+def planner(
+    rng: random.Random, reference: dict[str, Any], tag: str, channel_share: float = 0.0
+) -> Planner:
+    """A planner for the regions, categories, work items and accounts the server answered
+    with; `channel_share` of its new complaints are platform messages."""
     # The demo's place names read a region as the database holds it.
     regions = {
         r["code"]: RegionRow(
@@ -245,11 +305,14 @@ def planner(rng: random.Random, reference: dict[str, Any], tag: str) -> Planner:
         for r in reference["regions"]
     }
     programme = reference.get("programme") or {"workItems": []}
+    category_opds = {c["code"]: c["defaultOpd"]["slug"] for c in reference["categories"]}
     return Planner(
         rng=rng,
         regions=regions,
         neighbours=demo.nearest_seats(list(regions.values())),
-        category_opds={c["code"]: c["defaultOpd"]["slug"] for c in reference["categories"]},
+        category_opds=category_opds,
         work_item_regions=frozenset(w["region"]["code"] for w in programme["workItems"]),
         tag=tag,
+        accounts=accounts(reference["opds"], category_opds) if channel_share else None,
+        channel_share=channel_share,
     )

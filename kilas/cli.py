@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _simulate_parser(commands: Any) -> None:
-    from kilas.simulate import DEFAULT_RATE, DEFAULT_URL
+    from kilas.simulate import DEFAULT_CHANNEL_SHARE, DEFAULT_RATE, DEFAULT_URL
 
     simulate = commands.add_parser(
         "simulate",
@@ -96,7 +96,10 @@ def _simulate_parser(commands: Any) -> None:
         description="Submit complaints from every channel with realistic Indonesian texts, "
         "assign them to the category's OPD, follow up, resolve, confirm with ratings, "
         "sometimes reject or reopen, and leave some unanswered for the SLA sweeper to breach: "
-        "through the GraphQL API, like any client. Runs until Ctrl-C, --count or --duration.",
+        "through the GraphQL API, like any client. A share of the new complaints arrive as "
+        "citizens' WhatsApp, X, Instagram and Facebook messages instead, signed deliveries to "
+        "the server's webhooks, and are carried on once intake has routed them. Runs until "
+        "Ctrl-C, --count or --duration.",
     )
     simulate.add_argument(
         "--url",
@@ -114,6 +117,25 @@ def _simulate_parser(commands: Any) -> None:
         default=os.environ.get("KILAS_SIMULATE_TOKEN"),
         help="sent as `Authorization: Bearer TOKEN` (default: KILAS_SIMULATE_TOKEN)",
     )
+    simulate.add_argument(
+        "--channel-share",
+        type=float,
+        default=DEFAULT_CHANNEL_SHARE,
+        help="share of the new complaints sent as signed platform messages to the server's "
+        f"/channels/… webhooks instead of through the API (default {DEFAULT_CHANNEL_SHARE:.2f}; "
+        "0: none)",
+    )
+    simulate.add_argument(
+        "--meta-app-secret",
+        help="signs the WhatsApp, Instagram and Facebook messages: the server's "
+        "KILAS_META_APP_SECRET (default: that variable; unset in development, the development "
+        "secret). The variable keeps it out of the process list",
+    )
+    simulate.add_argument(
+        "--x-consumer-secret",
+        help="signs the X messages: the server's KILAS_X_CONSUMER_SECRET (default: that "
+        "variable; unset in development, the development secret)",
+    )
     simulate.add_argument("--seed", type=int, help="the same seed makes the same stream")
     simulate.add_argument("--count", type=int, help="stop after this many events")
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -123,11 +145,14 @@ def _simulate_parser(commands: Any) -> None:
 
 
 def _simulate(args: argparse.Namespace, settings: Settings) -> int:
-    from kilas.simulate import SimulationStopped, simulate
+    from kilas.simulate import ChannelSecrets, SimulationStopped, simulate
     from kilas.simulate_serve import own_url
 
     if args.rate <= 0 or (args.count is not None and args.count < 1):
         print("kilas: --rate and --count must be positive", file=sys.stderr)
+        return 2
+    if not 0 <= args.channel_share <= 1:
+        print("kilas: --channel-share must be between 0 and 1", file=sys.stderr)
         return 2
     url, unreachable = args.url, None
     if url is None:
@@ -148,6 +173,9 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
                 duration=args.duration,
                 verbose=not args.quiet,
                 unreachable=unreachable,
+                channel_share=args.channel_share,
+                # The flags are these settings' overrides (_settings).
+                channel_secrets=ChannelSecrets.of(settings),
             )
         )
     except SimulationStopped as exc:

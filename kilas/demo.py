@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 import asyncpg
 
 from kilas import _demo_texts as t
+from kilas._demo_channels import load_demo_channels
+from kilas._demo_heads import load_demo_heads
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
 from kilas.db.pool import connect
@@ -331,7 +333,7 @@ def _plans(regions: list[reference_db.RegionRow]) -> list[Plan]:
 class _Loader:
     conn: asyncpg.Connection
     now: datetime
-    opd_slugs: dict[int, str]
+    opd_slugs: dict[int | None, str]
     work_items: dict[str, int]
     # Plan number -> (complaint id, tracking number), for duplicates to point at.
     known: dict[int, tuple[int, str]] = field(default_factory=dict)
@@ -341,14 +343,14 @@ class _Loader:
         conn, submitted = self.conn, self.now - timedelta(hours=plan.age_hours)
         out = await workflow.submit(conn, plan.submission, actor=WARGA, at=submitted)
         row = out.complaint
-        self.known[plan.n] = (row["id"], row["tracking_number"])
+        self.known[plan.n] = (row.id, row.tracking_number)
         if not out.created:
             return False
-        cid = row["id"]
+        cid = row.id
         for step in plan.steps:
             at, note = submitted + timedelta(hours=step.hours), step.note or None
-            opd = f"demo:{self.opd_slugs.get(row['opd_id'], 'operator')}"
-            by = partial(workflow.CommandContext, at=at, expected_version=row["version"])
+            opd = f"demo:{self.opd_slugs.get(row.opd_id, 'operator')}"
+            by = partial(workflow.CommandContext, at=at, expected_version=row.version)
             if step.kind in ("assign", "reassign"):
                 reassign = step.kind == "reassign"
                 out = await workflow.assign(
@@ -444,6 +446,8 @@ async def load_demo(database_url: str) -> int:
         # Held until the connection closes, so concurrent loaders run one after the other.
         await conn.execute("SELECT pg_advisory_lock($1)", _DEMO_LOCK)
         regions = await reference_db.all_regions(conn)
+        await load_demo_heads(conn)
+        await load_demo_channels(conn)
         loader = _Loader(
             conn,
             now=await conn.fetchval("SELECT now()"),

@@ -1,6 +1,7 @@
 """Settings, read once from the environment (and `.env` if present), with defaults that run
 locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -64,6 +65,9 @@ def _escalation_hours(config: Config, env: str) -> tuple[float, ...]:
 # design (it is in the source), so production refuses to start with it.
 DEVELOPMENT_JWT_SECRET = "kilas-development-secret-not-for-production"
 MIN_SECRET_LENGTH = 32
+# Signs and checks channel deliveries (the platforms' webhooks, the generic intake) on a
+# development machine whose KILAS_*_SECRET is unset: the simulator signs with it. Public by design.
+DEVELOPMENT_CHANNEL_SECRET = "kilas-development-channel-secret"
 
 
 @dataclass(frozen=True)
@@ -366,6 +370,101 @@ class Settings:
         "Subscribers of an event stream or a live feed who would receive the same bytes share "
         "one execution per event or value (off: each subscriber's selection executed on its own)",
     )
+    # Channel intake (intake/, channels/): the platforms' secrets. Unset in development means
+    # the published development secret, so that the simulator and the README's curl work out of
+    # the box; unset in production turns that receiver off (503).
+    meta_app_secret: str | None = setting(
+        None,
+        "KILAS_META_APP_SECRET",
+        "Meta app secret: checks `X-Hub-Signature-256` of WhatsApp, Instagram and Facebook "
+        "deliveries",
+        shown="development secret; production: off",
+        secret=True,
+        parse=_text_or_none,
+    )
+    meta_verify_token: str | None = setting(
+        None,
+        "KILAS_META_VERIFY_TOKEN",
+        "The verify token entered in Meta's webhook settings (the GET handshake)",
+        shown="development secret; production: off",
+        secret=True,
+        parse=_text_or_none,
+    )
+    x_consumer_secret: str | None = setting(
+        None,
+        "KILAS_X_CONSUMER_SECRET",
+        "X app consumer secret: answers the CRC check and checks `x-twitter-webhooks-signature`",
+        shown="development secret; production: off",
+        secret=True,
+        parse=_text_or_none,
+    )
+    intake_secret: str | None = setting(
+        None,
+        "KILAS_INTAKE_SECRET",
+        "HMAC secret of the generic intake (SMS gateways, hotline, SP4N-LAPOR!), beside a "
+        "PARTNER key",
+        shown="development secret; production: off",
+        secret=True,
+        parse=_text_or_none,
+    )
+    intake_default_region: str = setting(
+        "33.74",
+        "KILAS_INTAKE_DEFAULT_REGION",
+        "Region of a channel complaint that names none and has no location",
+        valid=lambda code: re.fullmatch(r"33\.[0-9]{2}", code) is not None,
+        problem="must be a region code such as 33.74",
+    )
+    inbox_poll_interval: float = setting(
+        1.0,
+        "KILAS_INBOX_POLL_INTERVAL",
+        "Seconds between two looks at the channel inbox for retries and other instances' "
+        "deliveries (`0` turns the inbox worker off)",
+        valid=lambda seconds: seconds >= 0,
+        problem="must be >= 0 (0: off)",
+    )
+    meta_access_token: str | None = setting(
+        None,
+        "KILAS_META_ACCESS_TOKEN",
+        "Meta access token (a system user's, for the OPDs' numbers and pages) with which replies "
+        "are sent on WhatsApp, Instagram and Facebook; unset: those replies wait",
+        secret=True,
+        parse=_text_or_none,
+    )
+    x_access_token: str | None = setting(
+        None,
+        "KILAS_X_ACCESS_TOKEN",
+        "X OAuth 2.0 user token with which replies are sent on X; unset: they wait",
+        secret=True,
+        parse=_text_or_none,
+    )
+    meta_graph_url: str = setting(
+        "https://graph.facebook.com/v21.0",
+        "KILAS_META_GRAPH_URL",
+        "Base URL of Meta's Graph API (replies on WhatsApp, Instagram, Facebook)",
+    )
+    x_api_url: str = setting(
+        "https://api.x.com", "KILAS_X_API_URL", "Base URL of the X API (replies on X)"
+    )
+    reply_poll_interval: float = setting(
+        1.0,
+        "KILAS_REPLY_POLL_INTERVAL",
+        "Seconds between two looks at the reply outbox (`0` turns the reply sender off)",
+        valid=lambda seconds: seconds >= 0,
+        problem="must be >= 0 (0: off)",
+    )
+    reply_max_attempts: int = setting(
+        6,
+        "KILAS_REPLY_MAX_ATTEMPTS",
+        "Attempts at a reply the platform refuses for now (429, 5xx, no connection) before it "
+        "is dead",
+        **_at_least(1),
+    )
+    inbox_max_attempts: int = setting(
+        8,
+        "KILAS_INBOX_MAX_ATTEMPTS",
+        "Attempts at a channel delivery before it is dead (listed for operators to replay)",
+        **_at_least(1),
+    )
 
     @property
     def production(self) -> bool:
@@ -386,6 +485,14 @@ class Settings:
         if self.jwt_secret is not None or self.jwt_public_key is not None:
             return self.jwt_secret
         return None if self.production else DEVELOPMENT_JWT_SECRET
+
+    def channel_secret(self, configured: str | None) -> str | None:
+        """A channel's secret in use: the configured one; in development, unset means the
+        published development secret (the simulator's); in production, unset is None: that
+        receiver answers 503 and stores nothing."""
+        if configured is not None:
+            return configured
+        return None if self.production else DEVELOPMENT_CHANNEL_SECRET
 
     @property
     def query_limits(self) -> "QueryLimits":
@@ -451,6 +558,17 @@ class Settings:
             raise ValueError(
                 "set one of KILAS_JWT_SECRET (HS256) and KILAS_JWT_PUBLIC_KEY (RS256), not both"
             )
+        channel_secrets = {
+            "KILAS_META_APP_SECRET": self.meta_app_secret,
+            "KILAS_META_VERIFY_TOKEN": self.meta_verify_token,
+            "KILAS_X_CONSUMER_SECRET": self.x_consumer_secret,
+            "KILAS_INTAKE_SECRET": self.intake_secret,
+        }
+        for env, value in channel_secrets.items():
+            if self.production and value == DEVELOPMENT_CHANNEL_SECRET:
+                raise ValueError(
+                    f"KILAS_ENV=production refuses the published development secret as {env}"
+                )
         if not self.production or self.jwt_secret is None:
             return
         if self.jwt_secret == DEVELOPMENT_JWT_SECRET:

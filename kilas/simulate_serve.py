@@ -3,19 +3,29 @@
 import asyncio
 import logging
 
-from kilas.simulate import DEFAULT_RATE, SimulationStopped, simulate
+from kilas.simulate import DEFAULT_RATE, ChannelSecrets, SimulationStopped, simulate
 
 log = logging.getLogger("kilas.simulate")
 
 
 class BackgroundSimulation:
     """`kilas serve --simulate`: the simulator inside the server, against the server's own API,
-    from the moment it answers. `token` is sent as `Authorization: Bearer` when given."""
+    from the moment it answers. `token` is sent as `Authorization: Bearer` when given; the
+    platform messages are signed with `channel_secrets` (ChannelSecrets.of the server's
+    settings; by default the development secret)."""
 
-    def __init__(self, url: str, *, rate: float = DEFAULT_RATE, token: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        rate: float = DEFAULT_RATE,
+        token: str | None = None,
+        channel_secrets: ChannelSecrets | None = None,
+    ) -> None:
         self.url = url
         self.rate = rate
         self._token = token
+        self._channel_secrets = channel_secrets
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -28,7 +38,9 @@ class BackgroundSimulation:
 
     async def _run(self) -> None:
         try:
-            await simulate(self.url, rate=self.rate, token=self._token)
+            await simulate(
+                self.url, rate=self.rate, token=self._token, channel_secrets=self._channel_secrets
+            )
         except SimulationStopped as exc:
             log.error("the simulation stopped: %s", exc)
         except Exception:

@@ -98,8 +98,10 @@ class CoalescedFeed(Generic[T]):
     async def _run(self) -> None:
         while self._subscribers:
             # Values that depend on the time (overdue now, today's intake) move without events.
+            # asyncio.timeout, not wait_for (which, in 3.11, can lose a cancellation: live/hub.py).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), timeout=30)
+                async with asyncio.timeout(30):
+                    await self._dirty.wait()
             self._dirty.clear()
             started = time.monotonic()
             try:

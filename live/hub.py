@@ -17,6 +17,7 @@ import asyncpg
 from kilas.db import complaints as complaints_db
 from kilas.db import events as events_db
 from kilas.db.pool import Connection
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.live.bus import EventBus
 
 log = logging.getLogger("kilas.live")
@@ -30,17 +31,17 @@ class EventFilter:
     status: str | None = None
     types: frozenset[str] | None = None
 
-    def matches(self, event: asyncpg.Record) -> bool:
+    def matches(self, event: EventRow) -> bool:
         return (
-            (self.types is None or event["type"] in self.types)
-            and (self.complaint_id is None or event["complaint_id"] == self.complaint_id)
+            (self.types is None or event.type in self.types)
+            and (self.complaint_id is None or event.complaint_id == self.complaint_id)
             and (
                 self.opd_id is None
-                or event["opd_id"] == self.opd_id
-                or event["from_opd_id"] == self.opd_id
+                or event.opd_id == self.opd_id
+                or event.from_opd_id == self.opd_id
             )
-            and (self.region_code is None or event["region_code"] == self.region_code)
-            and (self.status is None or event["to_status"] == self.status)
+            and (self.region_code is None or event.region_code == self.region_code)
+            and (self.status is None or event.to_status == self.status)
         )
 
     def columns(self) -> dict[str, Any]:
@@ -58,22 +59,22 @@ class EventFilter:
 class Batch:
     """Events loaded together; `shared` holds what the API layer caches for all subscribers."""
 
-    complaints: dict[int, asyncpg.Record]
+    complaints: dict[int, ComplaintRow]
     shared: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Delivery:
-    event: asyncpg.Record
+    event: EventRow
     batch: Batch
 
     @property
     def id(self) -> int:
-        return int(self.event["id"])
+        return self.event.id
 
     @property
-    def complaint(self) -> asyncpg.Record:
-        return self.batch.complaints[self.event["complaint_id"]]
+    def complaint(self) -> ComplaintRow:
+        return self.batch.complaints[self.event.complaint_id]
 
 
 class SubscriberLagging(Exception):
@@ -103,9 +104,9 @@ class Subscription:
         return await self.queue.get()
 
 
-async def load_batch(conn: Connection, events: list[asyncpg.Record]) -> list[Delivery]:
-    ids = sorted({e["complaint_id"] for e in events})
-    complaints = {row["id"]: row for row in await complaints_db.complaints_by_ids(conn, ids)}
+async def load_batch(conn: Connection, events: list[EventRow]) -> list[Delivery]:
+    ids = sorted({e.complaint_id for e in events})
+    complaints = {row.id: row for row in await complaints_db.complaints_by_ids(conn, ids)}
     batch = Batch(complaints)
     return [Delivery(event, batch) for event in events]
 
@@ -185,8 +186,11 @@ class EventHub:
     async def _dispatch_loop(self) -> None:
         while True:
             # The poll is the safety net for a hint lost on the bus.
+            # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancellation that arrives
+            # as the event is set (poke() then stop()), and the task never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self._drain()

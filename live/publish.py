@@ -8,6 +8,7 @@ from typing import Protocol, TypeVar
 import asyncpg
 
 from kilas.db.pool import Connection
+from kilas.db.rows import EventRow
 from kilas.live.bus import EventBus
 from kilas.live.hub import EventHub
 
@@ -16,7 +17,7 @@ log = logging.getLogger("kilas.live")
 
 class HasEvent(Protocol):
     @property
-    def event(self) -> asyncpg.Record | None: ...
+    def event(self) -> EventRow | None: ...
 
 
 T = TypeVar("T", bound=HasEvent)
@@ -30,13 +31,26 @@ async def run_and_publish(
 ) -> T:
     async with pool.acquire() as conn, conn.transaction():
         outcome = await command(conn)
-        if outcome.event is not None:
-            await bus.notify_in_transaction(conn, outcome.event["id"])
-    if outcome.event is not None:
-        hub.poke()
+        events = [outcome.event] if outcome.event is not None else []
+        await notify_in_transaction(bus, conn, events)
+    await announce_committed(bus, hub, events)
+    return outcome
+
+
+async def notify_in_transaction(bus: EventBus, conn: Connection, events: list[EventRow]) -> None:
+    """Inside the writing transaction: the PostgreSQL bus delivers these hints on commit."""
+    for event in events:
+        await bus.notify_in_transaction(conn, event.id)
+
+
+async def announce_committed(bus: EventBus, hub: EventHub, events: list[EventRow]) -> None:
+    """After the commit: this instance's hub reads the log now, the others get the bus's hint."""
+    if not events:
+        return
+    hub.poke()
+    for event in events:
         try:
-            await bus.notify_committed(outcome.event["id"])
+            await bus.notify_committed(event.id)
         except Exception:
             # The event is committed and in the log; other instances read it on their next poll.
-            log.warning("could not publish event %s on the bus", outcome.event["id"], exc_info=True)
-    return outcome
+            log.warning("could not publish event %s on the bus", event.id, exc_info=True)

@@ -5,10 +5,12 @@ from typing import Any, TypeVar
 
 import strawberry
 
+from kilas.db import reference as reference_db
+from kilas.db.heads import HeadRow
 from kilas.db.pool import Connection
 from kilas.db.programmes import ProgrammeRow, WorkItemRow
 from kilas.db.reference import OpdRow, SlaPolicyRow, SocialAccountRow
-from kilas.domain import admin
+from kilas.domain import admin, heads
 from kilas.domain.errors import DomainError, invalid
 from kilas.resolvers.context import Info
 from kilas.schema import inputs
@@ -16,6 +18,7 @@ from kilas.schema.decimals import percent
 from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_id
 from kilas.schema.payloads import (
+    OpdHeadPayload,
     OpdPayload,
     ProgrammePayload,
     SlaPolicyPayload,
@@ -23,7 +26,7 @@ from kilas.schema.payloads import (
     WorkItemPayload,
 )
 from kilas.schema.programmes import Programme, WorkItem
-from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
+from kilas.schema.reference import Opd, OpdHead, SlaPolicy, SocialAccount
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -59,7 +62,8 @@ async def create_opd(info: Info, input: inputs.CreateOpdInput) -> OpdPayload:
         "head_name": input.head_name,
         "head_title": input.head_title,
     }
-    result = await _write(info, lambda conn: admin.create_opd(conn, fields))
+    now = info.context.clock.now()
+    result = await _write(info, lambda conn: admin.create_opd(conn, fields, now))
     return _payload(result, lambda row: OpdPayload(opd=Opd.from_row(row)), OpdPayload)
 
 
@@ -72,10 +76,40 @@ async def update_opd(info: Info, input: inputs.UpdateOpdInput) -> OpdPayload:
     }
 
     async def command(conn: Connection) -> OpdRow:
-        return await admin.update_opd(conn, decode_id(input.opd_id, "Opd", "opdId"), fields)
+        opd_id = decode_id(input.opd_id, "Opd", "opdId")
+        return await admin.update_opd(conn, opd_id, fields, info.context.clock.now())
 
     result = await _write(info, command)
     return _payload(result, lambda row: OpdPayload(opd=Opd.from_row(row)), OpdPayload)
+
+
+@strawberry.mutation(
+    description="Record a new head of an OPD from termStart, with their own accounts; the head "
+    "in office until then leaves office at that moment. A start in the future, or not after "
+    "the latest term's start, is refused (INVALID_INPUT on termStart)."
+)
+async def appoint_opd_head(info: Info, input: inputs.AppointOpdHeadInput) -> OpdHeadPayload:
+    async def command(conn: Connection) -> tuple[HeadRow, OpdRow]:
+        opd_id = decode_id(input.opd_id, "Opd", "opdId")
+        head = await heads.appoint(
+            conn,
+            opd_id,
+            name=input.name,
+            title=input.title,
+            term_start=input.term_start,
+            now=info.context.clock.now(),
+            accounts=[
+                heads.HeadAccount(a.platform.value, a.handle, a.verified, a.external_id)
+                for a in input.accounts
+            ],
+        )
+        [opd] = await reference_db.opds_by_ids(conn, [opd_id])
+        return head, opd
+
+    def build(rows: tuple[HeadRow, OpdRow]) -> OpdHeadPayload:
+        return OpdHeadPayload(head=OpdHead.from_row(rows[0]), opd=Opd.from_row(rows[1]))
+
+    return _payload(await _write(info, command), build, OpdHeadPayload)
 
 
 def _account_payload(row: SocialAccountRow) -> SocialAccountPayload:
@@ -93,6 +127,7 @@ async def add_opd_social_account(
             input.platform.value,
             input.handle,
             input.verified,
+            input.external_id,
         )
 
     return _payload(await _write(info, command), _account_payload, SocialAccountPayload)
@@ -243,6 +278,7 @@ async def add_sla_policy_version(
 MUTATIONS = [
     create_opd,
     update_opd,
+    appoint_opd_head,
     add_opd_social_account,
     set_opd_social_account_verified,
     remove_opd_social_account,

@@ -5,21 +5,31 @@ statement, so the number of round trips does not grow with the number of rows re
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import asyncpg
 from strawberry.dataloader import DataLoader
 
 from kilas.db import complaints as complaints_db
 from kilas.db import events as events_db
+from kilas.db import heads as heads_db
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
+from kilas.db import replies as replies_db
+from kilas.db.heads import HeadRow
 from kilas.db.pool import Connection
 from kilas.db.reference import CategoryHoursRow
 from kilas.domain.clock import Clock, SystemClock
 
+
+class Paged(Protocol):
+    @property
+    def page(self) -> int: ...
+
+
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+P = TypeVar("P", bound=Paged)
 # Rows by a list of keys; a loader is told how to read a row's key, so mypy checks the column.
 Fetch = Callable[[Connection, list[K]], Awaitable[list[R]]]
 
@@ -28,16 +38,16 @@ class Loaders:
     def __init__(self, pool: asyncpg.Pool, clock: Clock | None = None) -> None:
         self._pool = pool
         now = (clock or SystemClock()).now()
-        self.complaint_by_id = self._one(complaints_db.complaints_by_ids, lambda c: c["id"])
+        self.complaint_by_id = self._one(complaints_db.complaints_by_ids, lambda c: c.id)
         self.opd_by_id = self._one(reference_db.opds_by_ids, lambda opd: opd.id)
         self.region_by_code = self._one(reference_db.regions_by_codes, lambda region: region.code)
         self.category_by_code = self._one(reference_db.categories_by_codes, lambda c: c.code)
         self.sla_policy_by_id = self._one(reference_db.sla_policies_by_ids, lambda p: p.id)
         self.programme_by_id = self._one(programmes_db.programmes_by_ids, lambda p: p.id)
         self.work_item_by_id = self._one(programmes_db.work_items_by_ids, lambda item: item.id)
-        self.event_by_id = self._one(events_db.events_by_ids, lambda e: e["id"])
+        self.event_by_id = self._one(events_db.events_by_ids, lambda e: e.id)
         self.last_event_by_complaint_id = self._one(
-            events_db.last_events_by_complaint_ids, lambda e: e["complaint_id"]
+            events_db.last_events_by_complaint_ids, lambda e: e.complaint_id
         )
         self.social_accounts_by_opd_id = self._many(
             reference_db.social_accounts_by_opd_ids, lambda account: account.opd_id
@@ -52,12 +62,10 @@ class Loaders:
             programmes_db.successors_by_ids, lambda p: p.predecessor_id
         )
         self.complaints_by_work_item_id = self._many(
-            complaints_db.complaints_by_work_item_ids, lambda c: c["work_item_id"]
+            complaints_db.complaints_by_work_item_ids, lambda c: c.work_item_id
         )
         self.open_backlog_by_opd_id = self._count(
-            complaints_db.open_backlog_by_opd_ids,
-            lambda row: row["opd_id"],
-            lambda row: row["open"],
+            complaints_db.open_backlog_by_opd_ids, lambda row: row.opd_id, lambda row: row.open
         )
         self.category_hours_by_policy_id = self._many(
             reference_db.category_hours_by_policy_ids, lambda hours: hours.policy_id
@@ -72,11 +80,26 @@ class Loaders:
         )
         self.open_count_by_region_code = self._count(
             complaints_db.open_count_by_region_codes,
-            lambda row: row["region_code"],
-            lambda row: row["open"],
+            lambda row: row.region_code,
+            lambda row: row.open,
         )
         # (complaint id, after, limit): one page of a complaint's timeline.
         self.timeline_page = self._pages(events_db.event_pages)
+        self.head_by_id = self._one(heads_db.heads_by_ids, lambda head: head.id)
+        self.heads_by_opd_id = self._many(heads_db.heads_by_opd_ids, lambda head: head.opd_id)
+        self.accounts_by_head_id = self._many(
+            heads_db.accounts_by_head_ids, lambda account: account.head_id
+        )
+
+        async def heads_now(conn: Connection, opd_ids: list[int]) -> list[HeadRow]:
+            return await heads_db.heads_in_office(conn, opd_ids, now)
+
+        self.head_in_office_by_opd_id = self._one(heads_now, lambda head: head.opd_id)
+        self.replies_by_complaint_id = self._many(
+            replies_db.replies_by_complaint_ids, lambda reply: reply.complaint_id
+        )
+        # (OPD id, moment): the head in office then, as a list of none or one.
+        self.head_at = self._pages(heads_db.heads_at)
 
     async def _fetch(self, fetch: Fetch[K, R], keys: Sequence[K]) -> list[R]:
         async with self._pool.acquire() as conn:
@@ -98,14 +121,14 @@ class Loaders:
 
         return DataLoader(load_fn=load)
 
-    def _pages(self, fetch: Fetch[K, asyncpg.Record]) -> DataLoader[K, list[asyncpg.Record]]:
+    def _pages(self, fetch: Fetch[K, P]) -> DataLoader[K, list[P]]:
         """Rows by the position of their key among the keys (`page`, 1-based), for loaders whose
         keys are not a column."""
 
-        async def load(keys: list[K]) -> list[list[asyncpg.Record]]:
-            groups: dict[int, list[asyncpg.Record]] = defaultdict(list)
+        async def load(keys: list[K]) -> list[list[P]]:
+            groups: dict[int, list[P]] = defaultdict(list)
             for row in await self._fetch(fetch, keys):
-                groups[row["page"]].append(row)
+                groups[row.page].append(row)
             return [groups.get(page, []) for page in range(1, len(keys) + 1)]
 
         return DataLoader(load_fn=load)

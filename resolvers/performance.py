@@ -5,11 +5,13 @@ from typing import Annotated
 
 import strawberry
 
+from kilas.db import heads as heads_db
 from kilas.db import performance as performance_db
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
 from kilas.schema.performance import (
     AccountabilityMonth,
+    HeadRecord,
     LeaderboardEntry,
     OpdPerformance,
     RegionPerformance,
@@ -90,8 +92,9 @@ async def leaderboard(
 
 
 @strawberry.field(
-    description="Breaches and escalations per OPD and month (WIB) in a period, under each "
-    "OPD's current head; only months in which an OPD had any, oldest first. SUPERVISOR only."
+    description="Breaches and escalations per OPD, month (WIB) and head in a period, each "
+    "under the head in office when it happened; only months in which an OPD had any, oldest "
+    "first. SUPERVISOR only."
 )
 async def accountability(
     info: Info,
@@ -104,4 +107,20 @@ async def accountability(
     return [AccountabilityMonth.from_row(row) for row in rows]
 
 
-QUERIES = [opd_performance, region_performance, leaderboard, accountability]
+@strawberry.field(
+    description="Each head's record in a period: every term of office that overlaps it (clean "
+    "ones too), with the complaints the OPD received and the breaches and escalations it had "
+    "while that head was in office; by OPD short name, then term. SUPERVISOR only."
+)
+async def head_accountability(
+    info: Info,
+    from_: From,
+    to: To,
+) -> list[HeadRecord]:
+    start, end = period(from_, to)
+    async with info.context.pool.acquire() as conn:
+        rows = await heads_db.head_records(conn, start, end)
+    return [HeadRecord.from_row(row) for row in rows]
+
+
+QUERIES = [opd_performance, region_performance, leaderboard, accountability, head_accountability]

@@ -25,6 +25,7 @@ from kilas.resolvers import (
     access_log,
     admin_mutations,
     api_keys,
+    channels,
     complaint_mutations,
     open_alerts,
     performance,
@@ -44,10 +45,15 @@ Query = create_type(
     + open_alerts.QUERIES
     + performance.QUERIES
     + access_log.QUERIES
-    + api_keys.QUERIES,
+    + api_keys.QUERIES
+    + channels.QUERIES,
 )
 Mutation = create_type(
-    "Mutation", complaint_mutations.MUTATIONS + admin_mutations.MUTATIONS + api_keys.MUTATIONS
+    "Mutation",
+    complaint_mutations.MUTATIONS
+    + admin_mutations.MUTATIONS
+    + api_keys.MUTATIONS
+    + channels.MUTATIONS,
 )
 Subscription = create_type("Subscription", subscriptions.SUBSCRIPTIONS)
 

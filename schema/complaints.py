@@ -1,11 +1,11 @@
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-import asyncpg
 import strawberry
 
 from kilas.auth.policy import can_see_complaint
+from kilas.db.rows import ComplaintRow, EventRow
 from kilas.domain import lifecycle, sla
 from kilas.resolvers import complaint_fields
 from kilas.resolvers.context import Info
@@ -14,16 +14,30 @@ from kilas.schema.enums import (
     ComplaintEventType,
     ComplaintStatus,
     EscalationTarget,
+    IntakeRoute,
+    IntakeRoutingReason,
     RejectionReason,
     SlaClock,
     SlaState,
 )
 from kilas.schema.ids import to_global_id, wib
 from kilas.schema.node import GeoPoint, Node, PageInfo, required
-from kilas.schema.reference import Category, Opd, Region, SlaPolicy
+from kilas.schema.reference import Category, Opd, OpdHead, Region, SlaPolicy
+from kilas.schema.replies import ChannelReply
 
 if TYPE_CHECKING:
     from kilas.schema.programmes import WorkItem
+
+# The escalation level whose target is the OPD's head (domain.sla.ESCALATION_TARGETS).
+HEAD_LEVEL = next(level for level, to in sla.ESCALATION_TARGETS.items() if to == "OPD_HEAD")
+
+
+async def head_at(info: Info, opd_id: int | None, at: datetime | None) -> OpdHead | None:
+    """The head of the OPD in office at `at`, if there was one."""
+    if opd_id is None or at is None:
+        return None
+    rows = await info.context.loaders.head_at.load((opd_id, at))
+    return OpdHead.from_row(rows[0]) if rows else None
 
 
 @strawberry.type(description="Who reported the complaint (personal data).")
@@ -61,12 +75,22 @@ class ComplaintSla:
     )
     escalated_to: EscalationTarget | None
     escalated_at: datetime | None
+    opd_db_id: strawberry.Private[int | None]
+
+    @strawberry.field(
+        description="When escalatedTo is OPD_HEAD: the person it was escalated to, the head of "
+        "the complaint's OPD in office at escalatedAt."
+    )
+    async def escalated_to_head(self, info: Info) -> OpdHead | None:
+        if self.escalation_level != HEAD_LEVEL:
+            return None
+        return await head_at(info, self.opd_db_id, self.escalated_at)
 
 
 @strawberry.type(description="A citizen's complaint (aduan): one ticket from intake to closure.")
 class Complaint(Node):
     db_id: strawberry.Private[int]
-    row: strawberry.Private[asyncpg.Record]
+    row: strawberry.Private[ComplaintRow]
     # The caller presented the tracking number (or just submitted the complaint).
     tracking_presented: strawberry.Private[bool]
     channel: Channel
@@ -105,41 +129,43 @@ class Complaint(Node):
     escalated_at: strawberry.Private[datetime | None]
 
     @classmethod
-    def from_row(cls, row: asyncpg.Record, *, tracking_presented: bool = False) -> "Complaint":
+    def from_row(cls, row: ComplaintRow, *, tracking_presented: bool = False) -> "Complaint":
         return cls(
-            id=strawberry.ID(to_global_id("Complaint", row["id"])),
-            db_id=row["id"],
+            id=strawberry.ID(to_global_id("Complaint", row.id)),
+            db_id=row.id,
             row=row,
             tracking_presented=tracking_presented,
-            channel=lifecycle.Channel(row["channel"]),
-            anonymous=row["anonymous"],
-            confidential=row["confidential"],
-            text=row["text"],
-            location=GeoPoint(lat=row["lat"], lon=row["lon"]) if row["lat"] is not None else None,
-            media_urls=list(row["media_urls"]),
-            status=lifecycle.Status(row["status"]),
-            assigned_at=wib(row["assigned_at"]),
-            response_due_at=wib(row["response_due_at"]),
-            resolution_due_at=wib(row["resolution_due_at"]),
-            first_response_at=wib(row["first_response_at"]),
-            resolved_at=wib(row["resolved_at"]),
-            closed_at=wib(row["closed_at"]),
-            rating=row["rating"],
-            rating_comment=row["rating_comment"],
-            rejection_reason=lifecycle.RejectionReason(row["rejection_reason"])
-            if row["rejection_reason"]
+            channel=lifecycle.Channel(row.channel),
+            anonymous=row.anonymous,
+            confidential=row.confidential,
+            text=row.text,
+            location=GeoPoint(lat=row.lat, lon=row.lon)
+            if row.lat is not None and row.lon is not None
             else None,
-            version=row["version"],
-            created_at=wib(row["created_at"]),
-            updated_at=wib(row["updated_at"]),
-            category_code=row["category_code"],
-            region_code=row["region_code"],
-            opd_db_id=row["opd_id"],
-            sla_policy_db_id=row["sla_policy_id"],
-            duplicate_of_db_id=row["duplicate_of_id"],
-            work_item_db_id=row["work_item_id"],
-            escalation_level=row["escalation_level"],
-            escalated_at=wib(row["escalated_at"]),
+            media_urls=list(row.media_urls),
+            status=lifecycle.Status(row.status),
+            assigned_at=wib(row.assigned_at),
+            response_due_at=wib(row.response_due_at),
+            resolution_due_at=wib(row.resolution_due_at),
+            first_response_at=wib(row.first_response_at),
+            resolved_at=wib(row.resolved_at),
+            closed_at=wib(row.closed_at),
+            rating=row.rating,
+            rating_comment=row.rating_comment,
+            rejection_reason=lifecycle.RejectionReason(row.rejection_reason)
+            if row.rejection_reason
+            else None,
+            version=row.version,
+            created_at=wib(row.created_at),
+            updated_at=wib(row.updated_at),
+            category_code=row.category_code,
+            region_code=row.region_code,
+            opd_db_id=row.opd_id,
+            sla_policy_db_id=row.sla_policy_id,
+            duplicate_of_db_id=row.duplicate_of_id,
+            work_item_db_id=row.work_item_id,
+            escalation_level=row.escalation_level,
+            escalated_at=wib(row.escalated_at),
         )
 
     @strawberry.field(
@@ -149,8 +175,7 @@ class Complaint(Node):
     )
     def tracking_number(self) -> str | None:
         # Who may read it: auth.rules (TrackingNumber), enforced by resolvers.enforce.
-        value: str = self.row["tracking_number"]
-        return value
+        return self.row.tracking_number
 
     @strawberry.field(
         description="The channel's own id (tweet id, message id); unique per channel. Personal "
@@ -159,8 +184,7 @@ class Complaint(Node):
     )
     def external_ref(self) -> str | None:
         # Personal data: auth.rules (PersonalData), enforced and logged by resolvers.enforce.
-        value: str | None = self.row["external_ref"]
-        return value
+        return self.row.external_ref
 
     @strawberry.field(
         description="Who reported the complaint. Personal data: operators always; the OPD "
@@ -170,12 +194,10 @@ class Complaint(Node):
     def reporter(self) -> Reporter | None:
         # Personal data: auth.rules (PersonalData), enforced and logged by resolvers.enforce.
         row = self.row
-        if not (row["reporter_name"] or row["reporter_contact"] or row["reporter_handle"]):
+        if not (row.reporter_name or row.reporter_contact or row.reporter_handle):
             return None
         return Reporter(
-            name=row["reporter_name"],
-            contact=row["reporter_contact"],
-            handle=row["reporter_handle"],
+            name=row.reporter_name, contact=row.reporter_contact, handle=row.reporter_handle
         )
 
     @strawberry.field
@@ -224,6 +246,14 @@ class Complaint(Node):
         row = await info.context.loaders.work_item_by_id.load(self.work_item_db_id)
         return WorkItem.from_row(row) if row else None
 
+    @strawberry.field(
+        description="The answers to the reporter on the channel they wrote on (channel intake), "
+        "oldest first. They carry the tracking number: readable by whoever may read it."
+    )
+    async def replies(self, info: Info) -> list[ChannelReply]:
+        rows = await info.context.loaders.replies_by_complaint_id.load(self.db_id)
+        return [ChannelReply.from_row(row) for row in rows]
+
     @strawberry.field(description="The most recent event of this complaint.")
     async def last_event(self, info: Info) -> "ComplaintEvent":
         row = await info.context.loaders.last_event_by_complaint_id.load(self.db_id)
@@ -245,16 +275,9 @@ class Complaint(Node):
     def sla(self, info: Info) -> ComplaintSla:
         now = info.context.clock.now()
         rules = info.context.settings.sla_rules
-        row = {
-            "assigned_at": self.assigned_at,
-            "response_due_at": self.response_due_at,
-            "resolution_due_at": self.resolution_due_at,
-            "first_response_at": self.first_response_at,
-            "resolved_at": self.resolved_at,
-        }
 
         def clock_reading(clock: sla.SlaClock) -> SlaClockReading | None:
-            found = sla.reading(row, clock, now, rules)
+            found = sla.reading(self.row, clock, now, rules)
             if found is None:
                 return None
             return SlaClockReading(
@@ -271,6 +294,7 @@ class Complaint(Node):
             escalation_level=level,
             escalated_to=EscalationTarget(sla.ESCALATION_TARGETS[level]) if level else None,
             escalated_at=self.escalated_at,
+            opd_db_id=self.opd_db_id,
         )
 
     @strawberry.field(description="What may happen next, by the status machine.")
@@ -279,7 +303,7 @@ class Complaint(Node):
 
 
 def visible_complaint(
-    info: Info, row: asyncpg.Record | None, *, presented: bool = False
+    info: Info, row: ComplaintRow | None, *, presented: bool = False
 ) -> Complaint | None:
     """The complaint in `row` as the caller may see it now, or None: every path from a visible
     object to a complaint goes through here, so each applies the rule of `node(id:)`. A caller
@@ -312,6 +336,16 @@ class ComplaintEvent(Node):
         description="For SLA_AT_RISK and SLA_BREACHED: which clock."
     )
     escalation_level: int | None = strawberry.field(description="For ESCALATED: the new level.")
+    routing: IntakeRoute | None = strawberry.field(
+        description="For SUBMITTED through channel intake: where the message was sent."
+    )
+    routing_reason: IntakeRoutingReason | None = strawberry.field(
+        description="For SUBMITTED through channel intake: why it was sent there."
+    )
+    addressed_account: str | None = strawberry.field(
+        description="For SUBMITTED through channel intake: the official account(s) that decided "
+        "the routing, as @handle (or the OPD a partner named)."
+    )
     version: int = strawberry.field(description="The complaint's version after this event.")
     occurred_at: datetime
     recorded_at: datetime
@@ -323,30 +357,33 @@ class ComplaintEvent(Node):
     region_code: strawberry.Private[str]
 
     @classmethod
-    def from_row(
-        cls, row: asyncpg.Record, *, complaint_presented: bool = False
-    ) -> "ComplaintEvent":
-        data = row["data"] or {}
+    def from_row(cls, row: EventRow, *, complaint_presented: bool = False) -> "ComplaintEvent":
+        data = row.data or {}
         return cls(
-            id=strawberry.ID(to_global_id("ComplaintEvent", row["id"])),
-            db_id=row["id"],
-            cursor=str(row["id"]),
-            type=lifecycle.EventType(row["type"]),
-            from_status=lifecycle.Status(row["from_status"]) if row["from_status"] else None,
-            to_status=lifecycle.Status(row["to_status"]),
-            stored_actor=row["actor"],
-            note=row["note"],
+            id=strawberry.ID(to_global_id("ComplaintEvent", row.id)),
+            db_id=row.id,
+            cursor=str(row.id),
+            type=lifecycle.EventType(row.type),
+            from_status=lifecycle.Status(row.from_status) if row.from_status else None,
+            to_status=lifecycle.Status(row.to_status),
+            stored_actor=row.actor,
+            note=row.note,
             rating=data.get("rating"),
             sla_clock=sla.SlaClock(data["clock"]) if data.get("clock") else None,
             escalation_level=data.get("level"),
-            version=row["version"],
-            occurred_at=wib(row["occurred_at"]),
-            recorded_at=wib(row["recorded_at"]),
-            complaint_db_id=row["complaint_id"],
+            routing=IntakeRoute(data["routing"]) if data.get("routing") else None,
+            routing_reason=IntakeRoutingReason(data["routingReason"])
+            if data.get("routingReason")
+            else None,
+            addressed_account=data.get("addressedAccount"),
+            version=row.version,
+            occurred_at=wib(row.occurred_at),
+            recorded_at=wib(row.recorded_at),
+            complaint_db_id=row.complaint_id,
             complaint_presented=complaint_presented,
-            opd_db_id=row["opd_id"],
-            from_opd_db_id=row["from_opd_id"],
-            region_code=row["region_code"],
+            opd_db_id=row.opd_id,
+            from_opd_db_id=row.from_opd_id,
+            region_code=row.region_code,
         )
 
     @strawberry.field(
@@ -379,6 +416,15 @@ class ComplaintEvent(Node):
         if self.from_opd_db_id is None:
             return None
         return Opd.from_row(await info.context.loaders.opd_by_id.load(self.from_opd_db_id))
+
+    @strawberry.field(
+        description="For an ESCALATED event to the OPD head: the person it was escalated to, "
+        "the head of the event's OPD in office when it happened."
+    )
+    async def escalated_to_head(self, info: Info) -> OpdHead | None:
+        if self.type is not lifecycle.EventType.ESCALATED or self.escalation_level != HEAD_LEVEL:
+            return None
+        return await head_at(info, self.opd_db_id, self.occurred_at)
 
     @strawberry.field
     async def region(self, info: Info) -> Region:
@@ -424,7 +470,7 @@ class ComplaintEventConnection:
 
     @classmethod
     def from_rows(
-        cls, rows: list[asyncpg.Record], first: int, *, complaint_presented: bool = False
+        cls, rows: Sequence[EventRow], first: int, *, complaint_presented: bool = False
     ) -> "ComplaintEventConnection":
         events = [
             ComplaintEvent.from_row(row, complaint_presented=complaint_presented)

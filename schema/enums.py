@@ -3,7 +3,7 @@ from typing import TypeAlias
 
 import strawberry
 
-from kilas.domain import lifecycle, sla
+from kilas.domain import lifecycle, routing, sla
 from kilas.domain.errors import ErrorCode as DomainErrorCode
 
 # The domain's enums, registered with strawberry under their GraphQL names; the aliases keep
@@ -37,7 +37,20 @@ strawberry.enum(
     description="ON_TRACK; AT_RISK once less than the configured share of the window is left; "
     "BREACHED once the deadline passed unmet; MET when done in time.",
 )
+strawberry.enum(
+    routing.Route,
+    name="IntakeRoute",
+    description="Where channel intake sent a message: to the OPD whose verified account the "
+    "citizen addressed, or to the command center's verification queue.",
+)
+strawberry.enum(
+    routing.Reason,
+    name="IntakeRoutingReason",
+    description="Why channel intake routed a message as it did.",
+)
 SlaClock: TypeAlias = sla.SlaClock
+IntakeRoute: TypeAlias = routing.Route
+IntakeRoutingReason: TypeAlias = routing.Reason
 SlaState: TypeAlias = sla.SlaState
 ComplaintStatus: TypeAlias = lifecycle.Status
 Channel: TypeAlias = lifecycle.Channel

@@ -163,7 +163,9 @@ class CreateOpdInput:
     short_name: str
     name: str
     kind: OpdKind
-    head_name: str | None = None
+    head_name: str | None = strawberry.field(
+        default=None, description="The head in office from now on (`heads` keeps each term)."
+    )
     head_title: str | None = None
 
 
@@ -173,7 +175,12 @@ class UpdateOpdInput:
     short_name: str | None = strawberry.UNSET
     name: str | None = strawberry.UNSET
     kind: OpdKind | None = strawberry.UNSET
-    head_name: str | None = strawberry.UNSET
+    head_name: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Another name is a new head from now on (the term in office ends), the same "
+        "name with a headTitle corrects the title, null leaves the post vacant. "
+        "appointOpdHead records a term with its own start and the head's accounts.",
+    )
     head_title: str | None = strawberry.UNSET
 
 
@@ -183,6 +190,34 @@ class AddSocialAccountInput:
     platform: SocialPlatform
     handle: str
     verified: bool = False
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="The platform's own id of the account, as its webhooks name it: a WhatsApp "
+        "number's phone_number_id, a Facebook page's or an Instagram business account's id, an "
+        "X user's id. Channel intake routes by it where a delivery carries no handle.",
+    )
+
+
+@strawberry.input(description="One of a head's own social-media accounts.")
+class HeadAccountInput:
+    platform: SocialPlatform
+    handle: str
+    verified: bool = False
+    external_id: str | None = strawberry.field(
+        default=None, description="The platform's own id of the account, as its webhooks name it."
+    )
+
+
+@strawberry.input
+class AppointOpdHeadInput:
+    opd_id: strawberry.ID
+    name: str
+    title: str = strawberry.field(description='E.g. "Kepala Dinas", "Plt. Kepala Dinas".')
+    term_start: datetime = strawberry.field(
+        description="When the term began (not in the future, with an offset, e.g. +07:00); the "
+        "head in office until then leaves office at that moment."
+    )
+    accounts: list[HeadAccountInput] = strawberry.field(default_factory=list)
 
 
 @strawberry.input

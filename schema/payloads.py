@@ -4,7 +4,7 @@ from kilas.schema.complaints import Complaint, ComplaintEvent
 from kilas.schema.errors import UserError
 from kilas.schema.programmes import Programme, WorkItem
 from kilas.schema.readback import ReadBack
-from kilas.schema.reference import Opd, SlaPolicy, SocialAccount
+from kilas.schema.reference import Opd, OpdHead, SlaPolicy, SocialAccount
 
 
 @strawberry.type
@@ -39,6 +39,15 @@ class ComplaintPayload:
 @strawberry.type
 class OpdPayload:
     opd: Opd | None = strawberry.field(default=None, extensions=[ReadBack()])
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OpdHeadPayload:
+    head: OpdHead | None = strawberry.field(default=None, extensions=[ReadBack()])
+    opd: Opd | None = strawberry.field(
+        default=None, extensions=[ReadBack()], description="The OPD, with its head now."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

@@ -1,11 +1,12 @@
 """SLA performance over a period: per OPD, per region, the leaderboard and the accountability of
-OPD heads. Built from the rows of db/performance.py."""
+OPD heads. Built from the rows of db/performance.py and db/heads.py."""
 
 from datetime import date, datetime, timedelta
 from typing import TypedDict
 
 import strawberry
 
+from kilas.db.heads import HeadRecordRow
 from kilas.db.performance import (
     AccountabilityRow,
     FiguresRow,
@@ -15,7 +16,7 @@ from kilas.db.performance import (
 )
 from kilas.domain.errors import invalid
 from kilas.resolvers.context import Info
-from kilas.schema.ids import utc_moment
+from kilas.schema.ids import utc_moment, wib
 from kilas.schema.node import required
 from kilas.schema.reference import Opd, OpdHead, Region
 
@@ -156,12 +157,13 @@ class LeaderboardEntry(OpdFigures):
 
 
 @strawberry.type(
-    description="What one OPD answered for in one month (WIB): its SLA breaches and the "
-    "escalations they led to, under its current head."
+    description="What one OPD answered for in one month (WIB) under one head: its SLA breaches "
+    "and the escalations they led to while that head was in office. A month in which the head "
+    "changed has an entry for each."
 )
 class AccountabilityMonth:
     opd_db_id: strawberry.Private[int]
-    head: OpdHead | None = strawberry.field(description="The OPD's current head, if recorded.")
+    head_db_id: strawberry.Private[int | None]
     month: date = strawberry.field(description="The first day of the month, in WIB.")
     breaches: int
     response_breaches: int
@@ -177,10 +179,9 @@ class AccountabilityMonth:
 
     @classmethod
     def from_row(cls, row: AccountabilityRow) -> "AccountabilityMonth":
-        head = OpdHead(name=row.head_name, title=row.head_title) if row.head_name else None
         return cls(
             opd_db_id=row.opd_id,
-            head=head,
+            head_db_id=row.head_id,
             month=row.month,
             breaches=row.breaches,
             response_breaches=row.response_breaches,
@@ -190,6 +191,71 @@ class AccountabilityMonth:
             escalations_to_command_center=row.escalations_level2,
             escalations_to_governor_office=row.escalations_level3,
         )
+
+    @strawberry.field
+    async def opd(self, info: Info) -> Opd:
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
+
+    @strawberry.field(
+        description="The head in office when the breaches and escalations happened; null while "
+        "the post was vacant."
+    )
+    async def head(self, info: Info) -> OpdHead | None:
+        if self.head_db_id is None:
+            return None
+        row = await info.context.loaders.head_by_id.load(self.head_db_id)
+        return OpdHead.from_row(required(row, f"head {self.head_db_id}"))
+
+
+@strawberry.type(
+    description="One head's record over a period: what the OPD answered for while they held "
+    "office within it."
+)
+class HeadRecord:
+    head_db_id: strawberry.Private[int]
+    opd_db_id: strawberry.Private[int]
+    from_: datetime = strawberry.field(
+        name="from", description="The start of the part of the period the head was in office."
+    )
+    to: datetime = strawberry.field(description="Its end (exclusive).")
+    received: int = strawberry.field(
+        description="Complaints assigned to the OPD in that time, as opdPerformance counts them."
+    )
+    breaches: int = strawberry.field(description="SLA breaches of the OPD in that time.")
+    response_breaches: int
+    resolution_breaches: int
+    escalations: int
+    escalations_to_opd_head: int = strawberry.field(
+        description="Escalations to level 1: to this head."
+    )
+    escalations_to_command_center: int = strawberry.field(
+        description="Escalations to level 2: the command center / Inspektorat."
+    )
+    escalations_to_governor_office: int = strawberry.field(
+        description="Escalations to level 3: the governor's office."
+    )
+
+    @classmethod
+    def from_row(cls, row: HeadRecordRow) -> "HeadRecord":
+        return cls(
+            head_db_id=row.head_id,
+            opd_db_id=row.opd_id,
+            from_=wib(row.period_start),
+            to=wib(row.period_end),
+            received=row.received,
+            breaches=row.breaches,
+            response_breaches=row.response_breaches,
+            resolution_breaches=row.resolution_breaches,
+            escalations=row.escalations,
+            escalations_to_opd_head=row.escalations_level1,
+            escalations_to_command_center=row.escalations_level2,
+            escalations_to_governor_office=row.escalations_level3,
+        )
+
+    @strawberry.field
+    async def head(self, info: Info) -> OpdHead:
+        row = await info.context.loaders.head_by_id.load(self.head_db_id)
+        return OpdHead.from_row(required(row, f"head {self.head_db_id}"))
 
     @strawberry.field
     async def opd(self, info: Info) -> Opd:

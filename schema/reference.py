@@ -2,6 +2,7 @@ from datetime import datetime
 
 import strawberry
 
+from kilas.db.heads import HeadAccountRow, HeadRow
 from kilas.db.reference import (
     CategoryRow,
     OpdRow,
@@ -42,10 +43,54 @@ class Region(Node):
         return await info.context.loaders.open_count_by_region_code.load(self.code)
 
 
-@strawberry.type
-class OpdHead:
+@strawberry.type(description="A social-media account of an OPD head's own.")
+class OpdHeadAccount:
+    platform: SocialPlatform
+    handle: str
+    verified: bool = strawberry.field(description="The platform's verified mark (blue tick).")
+
+    @classmethod
+    def from_row(cls, row: HeadAccountRow) -> "OpdHeadAccount":
+        return cls(platform=SocialPlatform(row.platform), handle=row.handle, verified=row.verified)
+
+
+@strawberry.type(
+    description="One term of office of an OPD's head: a person, their title and their own "
+    "accounts. The breaches and escalations of the OPD while they held office are theirs."
+)
+class OpdHead(Node):
+    db_id: strawberry.Private[int]
+    opd_db_id: strawberry.Private[int]
     name: str
     title: str | None
+    term_start: datetime = strawberry.field(description="When the head took office.")
+    term_end: datetime | None = strawberry.field(
+        description="When the term ended (the successor's start); null while in office."
+    )
+
+    @classmethod
+    def from_row(cls, row: HeadRow) -> "OpdHead":
+        return cls(
+            id=strawberry.ID(to_global_id("OpdHead", row.id)),
+            db_id=row.id,
+            opd_db_id=row.opd_id,
+            name=row.name,
+            title=row.title,
+            term_start=wib(row.term_start),
+            term_end=wib(row.term_end),
+        )
+
+    @strawberry.field(
+        description="The head's own social-media accounts; the governor's rule is that every "
+        "head holds at least one verified account."
+    )
+    async def accounts(self, info: Info) -> list[OpdHeadAccount]:
+        rows = await info.context.loaders.accounts_by_head_id.load(self.db_id)
+        return [OpdHeadAccount.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def opd(self, info: Info) -> "Opd":
+        return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
 
 
 @strawberry.type(description="An official social-media account of an OPD.")
@@ -53,6 +98,9 @@ class SocialAccount(Node):
     platform: SocialPlatform
     handle: str
     verified: bool = strawberry.field(description="The platform's verified mark (blue tick).")
+    external_id: str | None = strawberry.field(
+        description="The platform's own id of the account, as its webhooks name it."
+    )
     db_id: strawberry.Private[int]
     opd_db_id: strawberry.Private[int]
 
@@ -64,6 +112,7 @@ class SocialAccount(Node):
             platform=SocialPlatform(row.platform),
             handle=row.handle,
             verified=row.verified,
+            external_id=row.external_id,
             opd_db_id=row.opd_id,
         )
 
@@ -79,13 +128,11 @@ class Opd(Node):
     short_name: str
     name: str
     kind: OpdKind
-    head: OpdHead | None
     updated_at: datetime
 
     @classmethod
     def from_row(cls, row: OpdRow | None) -> "Opd":
         row = required(row, "OPD")
-        head = OpdHead(name=row.head_name, title=row.head_title) if row.head_name else None
         return cls(
             id=strawberry.ID(to_global_id("Opd", row.id)),
             db_id=row.id,
@@ -93,9 +140,18 @@ class Opd(Node):
             short_name=row.short_name,
             name=row.name,
             kind=OpdKind(row.kind),
-            head=head,
             updated_at=wib(row.updated_at),
         )
+
+    @strawberry.field(description="The head in office now; null while the post is vacant.")
+    async def head(self, info: Info) -> OpdHead | None:
+        row = await info.context.loaders.head_in_office_by_opd_id.load(self.db_id)
+        return OpdHead.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Every head's term of office, the newest first.")
+    async def heads(self, info: Info) -> list[OpdHead]:
+        rows = await info.context.loaders.heads_by_opd_id.load(self.db_id)
+        return [OpdHead.from_row(row) for row in rows]
 
     @strawberry.field
     async def social_accounts(self, info: Info) -> list[SocialAccount]:

@@ -47,7 +47,7 @@ class EdgeCases:
                 actor=ACTOR,
                 at=self.now - hours(age),
             )
-        complaint_id = int(outcome.complaint["id"])
+        complaint_id = outcome.complaint.id
         self.ids[name] = complaint_id
         return complaint_id
 

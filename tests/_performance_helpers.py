@@ -122,8 +122,10 @@ async def seed(conn: asyncpg.Connection) -> dict[str, int]:
                                  "(SELECT id FROM opds WHERE slug = 'dishub') LIMIT 1")  # fmt: skip
     await event(conn, dishub, "ESCALATED", datetime(2025, 12, 1, 1, tzinfo=WIB),
                 {"level": 3, "target": "GOVERNOR_OFFICE"})  # fmt: skip
+    # DPUBMCK's head, in office all along.
     await conn.execute(
-        "UPDATE opds SET head_name = 'Ir. Budi Santoso', head_title = 'Kepala Dinas' "
+        "INSERT INTO opd_heads (opd_id, name, title, term_start) "
+        "SELECT id, 'Ir. Budi Santoso', 'Kepala Dinas', '2025-01-02 09:00+07' FROM opds "
         "WHERE slug = 'dpubmck'"
     )
     return ids

@@ -145,7 +145,11 @@ def test_the_roles_rules_are_the_ones_the_readme_states() -> None:
              if isinstance(rule, Roles)}  # fmt: skip
     assert roles["Query.apiKeys"] == ["ADMIN"]
     assert roles["Query.accountability"] == roles["Query.personalDataAccess"] == ["SUPERVISOR"]
+    assert roles.pop("Mutation.replayChannelDelivery") == ["ADMIN", "OPERATOR"]
+    assert roles["Query.channelDeliveries"] == ["ADMIN", "OPERATOR", "SUPERVISOR"]
     assert all(v == ["ADMIN"] for c, v in roles.items() if c.startswith("Mutation."))
+    intake = ROUTES["/channels/intake"]
+    assert isinstance(intake, Roles) and intake.roles == {Role.PARTNER}
     export = ROUTES["/export/complaints.csv"]
     assert isinstance(export, Roles)
     assert export.roles == {Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}

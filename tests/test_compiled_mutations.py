@@ -114,6 +114,7 @@ async def _facts(pool: asyncpg.Pool) -> dict[str, Any]:
     work_item = await one("SELECT id FROM work_items ORDER BY id LIMIT 1")
     programme = await one("SELECT id FROM programmes ORDER BY id LIMIT 1")
     opd = await one("SELECT id FROM opds ORDER BY id LIMIT 1")
+    dinkes = await one("SELECT id FROM opds WHERE slug = 'dinkes'")
     return {
         "received": received,
         "duplicate": duplicate,
@@ -122,6 +123,7 @@ async def _facts(pool: asyncpg.Pool) -> dict[str, Any]:
         "work_item": to_global_id("WorkItem", work_item["id"]),
         "programme": to_global_id("Programme", programme["id"]),
         "opd": to_global_id("Opd", opd["id"]),
+        "dinkes": to_global_id("Opd", dinkes["id"]),
     }
 
 
@@ -199,6 +201,15 @@ def _scenario(f: dict[str, Any]) -> list[tuple[Caller, str, dict[str, Any]]]:
             'Uji", kind: DINAS, headName: "Bu Uji"}) { opd { id slug head { name title } '
             "socialAccounts { handle } openBacklog } errors { code } } }",
             {},
+        ),
+        (
+            admin,
+            'mutation($o: ID!) { appointOpdHead(input: {opdId: $o, name: "dr. Uji", title: '
+            '"Plt. Kepala Dinas", termStart: "2026-11-30T11:00:00+07:00", accounts: [{platform: '
+            'INSTAGRAM, handle: "@dr.uji", verified: true}]}) { head { id name title termStart '
+            "termEnd accounts { platform handle verified } opd { slug head { name } } } "
+            "opd { slug head { name } heads { name termStart termEnd } } errors { code } } }",
+            {"o": f["dinkes"]},
         ),
         (
             admin,

@@ -14,7 +14,8 @@ from kilas.db.pool import connect
 TABLES = {
     "schema_migrations", "regions", "opds", "opd_social_accounts", "categories", "sla_policies",
     "complaints", "complaint_events", "programmes", "work_items", "api_keys",
-    "personal_data_access",
+    "personal_data_access", "opd_heads", "opd_head_accounts", "province_accounts",
+    "channel_deliveries", "reply_templates", "channel_contacts", "channel_replies",
 }  # fmt: skip
 
 

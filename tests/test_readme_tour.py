@@ -157,6 +157,10 @@ class Tour:
         if "/graphql" in command:
             body = json.loads(output.stdout)
             assert "errors" not in body and body.get("data") is not None, body
+        elif "/channels/" in command:
+            # A signed sample delivery, stored and answered with what it holds.
+            body = json.loads(output.stdout)
+            assert body.get("received") and body.get("messages"), body
         else:
             assert "," in output.stdout.splitlines()[0], output.stdout  # a CSV header
         if "$TOKEN" in command:
