@@ -143,6 +143,7 @@ INTAKE_PARTNERS = Roles(frozenset({Role.PARTNER}))
 # The channel inbox: who watches it, and who replays its dead deliveries.
 INBOX_WATCH = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 INBOX_REPLAY = Roles(frozenset({Role.OPERATOR, Role.ADMIN}))
+DUPLICATE_READERS = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 TEMPLATE_READERS = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 _HANDLERS = frozenset({Role.OPERATOR, Role.OPD_OFFICER})
 _OPERATOR = frozenset({Role.OPERATOR})
@@ -180,6 +181,7 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("Mutation", OPEN, "submitComplaint"),
         *_fields("Mutation", ComplaintAction(_OPERATOR), "assignComplaint reassignComplaint"),
         *_fields("Mutation", ComplaintAction(_OPERATOR), "rejectComplaint closeComplaint"),
+        *_fields("Mutation", ComplaintAction(_OPERATOR), "mergeComplaints"),
         *_fields(
             "Mutation",
             ComplaintAction(_HANDLERS),
@@ -227,6 +229,10 @@ FIELDS: dict[str, Rule] = dict(
             PersonalData("reporter", ("reporter_name", "reporter_contact", "reporter_handle")),
         ),
         ("Complaint.duplicateOf", VISIBLE),
+        # Likely duplicates: for the staff who merge them and watch intake.
+        ("Complaint.possibleDuplicates", DUPLICATE_READERS),
+        *_fields("DuplicateCandidate", OPEN, "score"),
+        ("DuplicateCandidate.complaint", VISIBLE),
         *_fields("Reporter", OPEN, "name contact handle"),
         *_fields("GeoPoint", OPEN, "lat lon"),
         *_fields("ComplaintSla", OPEN, "response resolution escalationLevel escalatedTo"),

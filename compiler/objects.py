@@ -32,9 +32,11 @@ from graphql.execution.values import VariableValues, get_argument_values
 from strawberry import Schema
 from strawberry.types.arguments import convert_arguments
 
-from kilas.auth.caller import Role
+from kilas.auth.caller import Caller, Role
+from kilas.auth.policy import role_refusal
 from kilas.auth.rules import Roles, field_rule
 from kilas.compiler.sql import Bind, Getter, Statement, Unsupported, json_list, json_object, literal
+from kilas.domain.errors import forbidden
 
 R = TypeVar("R")
 
@@ -100,6 +102,18 @@ class Ctx:
         rule = field_rule(type_name, name)
         if isinstance(rule, Roles) and self.role not in rule.roles:
             raise Unsupported(f"{type_name}.{name}: refused to {self.role.value}")
+
+    def _refusal(self, type_name: str, sel: Sel) -> str | None:
+        """A field of an object (not a root field) that the caller's role fails: the error
+        resolvers.enforce raises, in its place (the field is nullable for it)."""
+        if type_name in ("Query", "Mutation", "Subscription"):
+            return None
+        rule = field_rule(type_name, sel.name)
+        if not isinstance(rule, Roles) or self.role in rule.roles:
+            return None
+        message = role_refusal(Caller(self.role, ""), rule.roles, sel.name)
+        assert message is not None
+        return self.st.error(sel.nodes, forbidden(message))
 
     def _converter(self, sel: Sel) -> Callable[[VariableValues], dict[str, Any]]:
         """How the field's arguments become what its resolver gets (python names, strawberry
@@ -195,6 +209,10 @@ class Ctx:
             compile_field = fields.get(sub.name)
             if compile_field is None:
                 raise Unsupported(f"{type_name}.{sub.name}")
+            refusal = self._refusal(type_name, sub)
+            if refusal is not None:
+                pairs.append((sub.key, refusal))
+                continue
             self.admit(type_name, sub.name)
             pairs.append((sub.key, compile_field(self, row, sub)))
         return json_object(pairs)

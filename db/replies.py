@@ -173,7 +173,8 @@ async def templates(conn: Connection) -> list[TemplateRow]:
         await conn.fetch(
             "SELECT event_type, text, updated_at, updated_by FROM reply_templates "
             "ORDER BY array_position("
-            "ARRAY['SUBMITTED','ASSIGNED','FOLLOWED_UP','RESOLVED','REJECTED'], event_type)"
+            "ARRAY['SUBMITTED','ASSIGNED','FOLLOWED_UP','RESOLVED','REJECTED','MERGED',"
+            "'ORIGINAL_RESOLVED'], event_type)"
         )
     )
 

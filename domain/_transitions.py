@@ -24,6 +24,8 @@ REPLIED = frozenset(
         EventType.FOLLOWED_UP,
         EventType.RESOLVED,
         EventType.REJECTED,
+        EventType.MERGED,
+        EventType.ORIGINAL_RESOLVED,
     }
 )
 ANSWERED_CHANNELS = frozenset({"WHATSAPP", "INSTAGRAM", "FACEBOOK", "X"})
@@ -37,6 +39,9 @@ class Outcome:
     complaint: ComplaintRow
     event: EventRow | None
     created: bool = True
+    # Events the command wrote on other complaints (a merge's duplicates, an original's
+    # followers), published with `event`.
+    others: tuple[EventRow, ...] = ()
 
 
 async def now_or(conn: Connection, at: datetime | None) -> datetime:

@@ -46,16 +46,22 @@ class EventType(StrEnum):
     CLOSED = "CLOSED"
     REJECTED = "REJECTED"
     WORK_ITEM_LINKED = "WORK_ITEM_LINKED"
+    # Merged into another complaint (the original), which it follows from then on.
+    MERGED = "MERGED"
     # Written by the SLA sweeper, never by a person.
     SLA_AT_RISK = "SLA_AT_RISK"
     SLA_BREACHED = "SLA_BREACHED"
     ESCALATED = "ESCALATED"
     AUTO_CLOSED = "AUTO_CLOSED"
+    # On a merged complaint, in the transaction that resolves its original.
+    ORIGINAL_RESOLVED = "ORIGINAL_RESOLVED"
 
 
 SYSTEM_EVENTS = frozenset(
     {EventType.SLA_AT_RISK, EventType.SLA_BREACHED, EventType.ESCALATED, EventType.AUTO_CLOSED}
 )
+# Written on other complaints as a consequence of a command (never a command of its own).
+CONSEQUENCES = frozenset({EventType.ORIGINAL_RESOLVED})
 
 
 OPEN_STATUSES = frozenset({Status.RECEIVED, Status.ASSIGNED, Status.IN_PROGRESS})
@@ -76,6 +82,9 @@ TRANSITIONS: dict[EventType, dict[Status, Status]] = {
     EventType.CONFIRMED: {Status.RESOLVED: Status.CLOSED},
     EventType.CLOSED: {Status.RESOLVED: Status.CLOSED},
     EventType.REJECTED: {Status.RECEIVED: Status.REJECTED},
+    # A duplicate leaves the work to its original whoever holds it: it ends as a rejection
+    # (reason DUPLICATE), so it leaves the OPD's backlog and its SLA clocks stop.
+    EventType.MERGED: dict.fromkeys(OPEN_STATUSES, Status.REJECTED),
     # Linking to a programme work item keeps the status; a rejected complaint is not linked.
     EventType.WORK_ITEM_LINKED: {s: s for s in Status if s is not Status.REJECTED},
     # SLA clocks run while an OPD holds the complaint; they leave its status alone.
@@ -83,6 +92,7 @@ TRANSITIONS: dict[EventType, dict[Status, Status]] = {
     EventType.SLA_BREACHED: _HELD,
     EventType.ESCALATED: _HELD,
     EventType.AUTO_CLOSED: {Status.RESOLVED: Status.CLOSED},
+    EventType.ORIGINAL_RESOLVED: {Status.REJECTED: Status.REJECTED},
 }
 
 
@@ -109,7 +119,7 @@ def allowed_events(status: Status) -> list[EventType]:
     return [
         event
         for event, moves in TRANSITIONS.items()
-        if status in moves and event not in SYSTEM_EVENTS
+        if status in moves and event not in SYSTEM_EVENTS and event not in CONSEQUENCES
     ]
 
 
@@ -157,7 +167,7 @@ def apply_event(state: ComplaintState | None, event: EventRow) -> ComplaintState
     new = replace(state, status=status, opd_id=event.opd_id, version=event.version)
     if kind is EventType.CONFIRMED:
         new = replace(new, rating=data["rating"])
-    elif kind is EventType.REJECTED:
+    elif kind in (EventType.REJECTED, EventType.MERGED):
         new = replace(
             new, rejection_reason=data["reason"], duplicate_of_id=data.get("duplicate_of_id")
         )

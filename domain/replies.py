@@ -4,7 +4,15 @@ import re
 
 from kilas.domain.errors import invalid
 
-ANSWERED_EVENTS = ("SUBMITTED", "ASSIGNED", "FOLLOWED_UP", "RESOLVED", "REJECTED")
+ANSWERED_EVENTS = (
+    "SUBMITTED",
+    "ASSIGNED",
+    "FOLLOWED_UP",
+    "RESOLVED",
+    "REJECTED",
+    "MERGED",
+    "ORIGINAL_RESOLVED",
+)
 PLACEHOLDERS = frozenset({"opd", "nomor"})
 MAX_TEMPLATE = 500
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

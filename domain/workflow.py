@@ -11,6 +11,7 @@ from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
 from kilas.db.pool import Connection
 from kilas.db.rows import ComplaintRow
+from kilas.domain import duplicates
 from kilas.domain._transitions import (
     Outcome,
     append,
@@ -302,9 +303,10 @@ async def resolve(
 ) -> Outcome:
     note = _clean_note(resolution, "resolution", required=True)
     row = await command.lock(conn, complaint_id)
-    return await command.transition(
+    resolved = await command.transition(
         conn, row, EventType.RESOLVED, note=note, changes={"resolved_at": await command.now(conn)}
     )
+    return await duplicates.tell_followers(conn, resolved, command.actor, command.at)
 
 
 async def confirm(

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from starlette.config import Config
 
+from kilas.db.duplicates import Search
 from kilas.domain.sla import SlaRules
 
 if TYPE_CHECKING:
@@ -465,6 +466,25 @@ class Settings:
         "Attempts at a channel delivery before it is dead (listed for operators to replay)",
         **_at_least(1),
     )
+    duplicate_window_hours: float = setting(
+        72.0,
+        "KILAS_DUPLICATE_WINDOW_HOURS",
+        "Hours apart two complaints may be created and still be likely duplicates",
+        **_positive(),
+    )
+    duplicate_distance_km: float = setting(
+        2.0,
+        "KILAS_DUPLICATE_DISTANCE_KM",
+        "Kilometres apart two located complaints may be and still be likely duplicates",
+        **_positive(),
+    )
+    duplicate_min_similarity: float = setting(
+        0.3,
+        "KILAS_DUPLICATE_MIN_SIMILARITY",
+        "Least trigram similarity (0 to 1, pg_trgm) of a likely duplicate's text",
+        valid=lambda share: 0 < share <= 1,
+        problem="must be above 0 and at most 1",
+    )
 
     @property
     def production(self) -> bool:
@@ -505,6 +525,12 @@ class Settings:
             self.max_query_cost,
             self.default_page_size,
             self.max_page_size,
+        )
+
+    @property
+    def duplicate_search(self) -> Search:
+        return Search(
+            self.duplicate_window_hours, self.duplicate_distance_km, self.duplicate_min_similarity
         )
 
     @property

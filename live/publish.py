@@ -19,6 +19,9 @@ class HasEvent(Protocol):
     @property
     def event(self) -> EventRow | None: ...
 
+    @property
+    def others(self) -> tuple[EventRow, ...]: ...
+
 
 T = TypeVar("T", bound=HasEvent)
 
@@ -32,6 +35,7 @@ async def run_and_publish(
     async with pool.acquire() as conn, conn.transaction():
         outcome = await command(conn)
         events = [outcome.event] if outcome.event is not None else []
+        events += outcome.others
         await notify_in_transaction(bus, conn, events)
     await announce_committed(bus, hub, events)
     return outcome

@@ -10,7 +10,7 @@ from kilas.auth.policy import is_submitter
 from kilas.auth.rules import action_rule
 from kilas.db import complaints as complaints_db
 from kilas.db.pool import Connection
-from kilas.domain import workflow
+from kilas.domain import duplicates, workflow
 from kilas.domain.errors import DomainError, forbidden
 from kilas.domain.workflow import Outcome
 from kilas.resolvers.commands import run_complaint_command
@@ -29,7 +29,9 @@ def _complaint_id(value: strawberry.ID) -> int:
     return decode_id(value, "Complaint", "complaintId")
 
 
-async def _run(info: Info, input: Any, step: Step) -> ComplaintPayload:
+async def _run(
+    info: Info, input: Any, step: Step, complaint_id: int | None = None
+) -> ComplaintPayload:
     """The one pipeline of the lifecycle mutations. In the command's transaction: lock the
     complaint once, judge the caller against it for the action named by the mutation's field
     (the field's auth.rules.ComplaintAction; FORBIDDEN if refused, and it cannot change hands in
@@ -42,8 +44,8 @@ async def _run(info: Info, input: Any, step: Step) -> ComplaintPayload:
     tracking_number: str | None = getattr(input, "tracking_number", None)
 
     async def guarded(conn: Connection) -> workflow.Outcome:
-        complaint_id = _complaint_id(input.complaint_id)
-        row = await complaints_db.lock_complaint(conn, complaint_id)
+        target = complaint_id if complaint_id is not None else _complaint_id(input.complaint_id)
+        row = await complaints_db.lock_complaint(conn, target)
         if row is not None:
             refusal = rule.refusal(ctx.caller, action, row, tracking_number)
             if refusal is not None:
@@ -55,7 +57,7 @@ async def _run(info: Info, input: Any, step: Step) -> ComplaintPayload:
             expected_version=input.expected_version,
             locked_row=row,
         )
-        return await step(conn, complaint_id, command)
+        return await step(conn, target, command)
 
     try:
         outcome = await run_complaint_command(ctx, guarded)
@@ -242,6 +244,25 @@ async def link_complaint_to_work_item(
     return await _run(info, input, step)
 
 
+@strawberry.mutation(
+    description="Merge duplicates into an open original (OPERATOR): each duplicate gets a MERGED "
+    "event (a DUPLICATE rejection) and follows the original; when the original is resolved, "
+    "each gets an ORIGINAL_RESOLVED event and its reporter an answer on their own channel. "
+    "Answers the original; the merges are in its followers' timelines. All or nothing."
+)
+async def merge_complaints(info: Info, input: inputs.MergeComplaintsInput) -> ComplaintPayload:
+    try:
+        original_id = decode_id(input.original_id, "Complaint", "originalId")
+        duplicate_ids = [decode_id(d, "Complaint", "duplicateIds") for d in input.duplicate_ids]
+    except DomainError as error:
+        return ComplaintPayload(errors=[UserError.from_domain(error)])
+
+    async def step(conn: Connection, complaint_id: int, c: workflow.CommandContext) -> Outcome:
+        return await duplicates.merge(conn, complaint_id, duplicate_ids, c, note=input.note)
+
+    return await _run(info, input, step, original_id)
+
+
 MUTATIONS = [
     submit_complaint,
     assign_complaint,
@@ -253,4 +274,5 @@ MUTATIONS = [
     close_complaint,
     reject_complaint,
     link_complaint_to_work_item,
+    merge_complaints,
 ]

@@ -11,6 +11,7 @@ import asyncpg
 from strawberry.dataloader import DataLoader
 
 from kilas.db import complaints as complaints_db
+from kilas.db import duplicates as duplicates_db
 from kilas.db import events as events_db
 from kilas.db import heads as heads_db
 from kilas.db import programmes as programmes_db
@@ -98,6 +99,8 @@ class Loaders:
         self.replies_by_complaint_id = self._many(
             replies_db.replies_by_complaint_ids, lambda reply: reply.complaint_id
         )
+        # (complaint id, limit, search): its likely duplicates, best first.
+        self.duplicate_candidates = self._pages(duplicates_db.candidates_of)
         # (OPD id, moment): the head in office then, as a list of none or one.
         self.head_at = self._pages(heads_db.heads_at)
 

@@ -26,6 +26,7 @@ from kilas.schema.reference import Category, Opd, OpdHead, Region, SlaPolicy
 from kilas.schema.replies import ChannelReply
 
 if TYPE_CHECKING:
+    from kilas.schema.duplicates import DuplicateCandidate
     from kilas.schema.programmes import WorkItem
 
 # The escalation level whose target is the OPD's head (domain.sla.ESCALATION_TARGETS).
@@ -234,6 +235,22 @@ class Complaint(Node):
             return None
         row = await info.context.loaders.complaint_by_id.load(self.duplicate_of_db_id)
         return visible_complaint(info, row)
+
+    @strawberry.field(
+        description="Likely duplicates, best first: open complaints created within the "
+        "configured window of this one, of its category (or in its region), near it when both "
+        "have a location, with similar text (pg_trgm). For OPERATOR, SUPERVISOR and ADMIN "
+        "(null and FORBIDDEN for anyone else)."
+    )
+    async def possible_duplicates(
+        self, info: Info, first: int = 5
+    ) -> list[Annotated["DuplicateCandidate", strawberry.lazy("kilas.schema.duplicates")]] | None:
+        from kilas.schema.duplicates import DuplicateCandidate, check_first
+
+        check_first(first)
+        key = (self.db_id, first, info.context.settings.duplicate_search)
+        rows = await info.context.loaders.duplicate_candidates.load(key)
+        return [DuplicateCandidate(complaint_db_id=r.complaint_id, score=r.score) for r in rows]
 
     @strawberry.field(description="The programme work item (a scheduled fix) it is linked to.")
     async def work_item(

@@ -116,6 +116,19 @@ class RejectComplaintInput:
     expected_version: int | None = None
 
 
+@strawberry.input(
+    description="Merge duplicates into an original: each duplicate ends as a DUPLICATE rejection "
+    "that follows the original, and its reporter is told when the original is resolved."
+)
+class MergeComplaintsInput:
+    original_id: strawberry.ID
+    duplicate_ids: list[strawberry.ID]
+    note: str | None = None
+    expected_version: int | None = strawberry.field(
+        default=None, description="The original's version the caller saw."
+    )
+
+
 @strawberry.input(description="Link to a programme work item; a null workItemId unlinks.")
 class LinkComplaintToWorkItemInput:
     complaint_id: strawberry.ID

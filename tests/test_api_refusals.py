@@ -7,7 +7,14 @@ from typing import Any
 import asyncpg
 import pytest
 
-from kilas.domain.lifecycle import SYSTEM_EVENTS, TRANSITIONS, EventType, Status, allowed_events
+from kilas.domain.lifecycle import (
+    CONSEQUENCES,
+    SYSTEM_EVENTS,
+    TRANSITIONS,
+    EventType,
+    Status,
+    allowed_events,
+)
 from tests import ops
 from tests._api_helpers import (
     PATHS,
@@ -488,7 +495,11 @@ async def test_every_status_refuses_exactly_the_mutations_the_status_machine_for
     """For each status and each lifecycle mutation: allowed by TRANSITIONS → it succeeds and
     leads where TRANSITIONS says; not allowed → INVALID_TRANSITION and nothing changes."""
     # Every event a person can cause has its mutation; the sweeper's events have none.
-    assert set(MUTATION_EVENTS.values()) == set(EventType) - {EventType.SUBMITTED} - SYSTEM_EVENTS
+    # (mergeComplaints, which names two complaints, has its own test below; ORIGINAL_RESOLVED
+    # follows another complaint's resolution.)
+    assert set(MUTATION_EVENTS.values()) == (
+        set(EventType) - {EventType.SUBMITTED, EventType.MERGED} - SYSTEM_EVENTS - CONSEQUENCES
+    )
     assert set(PATHS) == {s.value for s in Status}
     url = unlimited.http_url
     work_item = await create_work_item(url, (await create_programme(url))["id"])
@@ -528,4 +539,32 @@ async def test_every_status_refuses_exactly_the_mutations_the_status_machine_for
                 mismatches.append((status, name, codes))
             if changed := changed_tables(before, await dump(pool)):
                 mismatches.append((status, name, f"changed {changed}"))
+    assert mismatches == []
+
+
+MERGE = """
+mutation ($input: MergeComplaintsInput!) { mergeComplaints(input: $input) {
+  complaint { id status } errors { code field message }
+} }
+"""
+
+
+async def test_a_complaint_merges_from_exactly_the_statuses_the_status_machine_allows(
+    unlimited: RunningServer, pool: asyncpg.Pool
+) -> None:
+    url = unlimited.http_url
+    mismatches = []
+    for status in Status:
+        original = await complaint_in(url, "RECEIVED")
+        duplicate = await complaint_in(url, status.value)
+        merge = {"originalId": original["id"], "duplicateIds": [duplicate["id"]]}
+        before = await dump(pool)
+        payload = (await data_of(url, MERGE, {"input": merge}))["mergeComplaints"]
+        codes = [e["code"] for e in payload["errors"]]
+        if status in TRANSITIONS[EventType.MERGED]:
+            moved = await data_of(url, ALLOWED_EVENTS, {"id": duplicate["id"]})
+            if codes or moved["node"]["allowedEvents"] != []:
+                mismatches.append((status, codes, moved))
+        elif codes != ["INVALID_TRANSITION"] or changed_tables(before, await dump(pool)):
+            mismatches.append((status, codes, payload["errors"]))
     assert mismatches == []

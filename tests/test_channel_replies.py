@@ -311,7 +311,8 @@ async def test_admin_edits_the_templates_and_new_replies_follow(
     admin = token("ADMIN", subject="admin-1")
     listed = await gql_data(served.http_url, "{ replyTemplates { eventType text } }", token=admin)
     assert [t["eventType"] for t in listed["replyTemplates"]] == [
-        "SUBMITTED", "ASSIGNED", "FOLLOWED_UP", "RESOLVED", "REJECTED",
+        "SUBMITTED", "ASSIGNED", "FOLLOWED_UP", "RESOLVED", "REJECTED", "MERGED",
+        "ORIGINAL_RESOLVED",
     ]  # fmt: skip
     for text, field in (("Halo {nama}", "text"), ("   ", "text"), ("Halo {opd", "text")):
         refused = await gql_data(served.http_url, TEMPLATE, {"text": text}, token=admin)

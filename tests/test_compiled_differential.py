@@ -470,7 +470,7 @@ SHAPES = {
     "field:Complaint.trackingNumber", "field:Complaint.sla", "field:Complaint.lastEvent",
     "field:Complaint.workItem", "field:Complaint.duplicateOf", "field:WorkItem.linkedComplaints",
 }  # fmt: skip
-COVERAGE_EXAMPLES = 400
+COVERAGE_EXAMPLES = 800
 
 
 def test_the_generator_reaches_every_shape(world: World) -> None:

@@ -34,6 +34,10 @@ DOCUMENTED: dict[tuple[Status, EventType], Status] = {
     (S.ASSIGNED, E.REASSIGNED): S.ASSIGNED,
     (S.IN_PROGRESS, E.REASSIGNED): S.ASSIGNED,
     (S.RESOLVED, E.REOPENED): S.IN_PROGRESS,
+    # Merging a duplicate into its original (issue 13) ends it as a rejection, from any open
+    # status; the original's resolution is told to it without a change of status.
+    **{(s, E.MERGED): S.REJECTED for s in (S.RECEIVED, S.ASSIGNED, S.IN_PROGRESS)},
+    (S.REJECTED, E.ORIGINAL_RESOLVED): S.REJECTED,
     # Linking a work item keeps the status, and works on every complaint not rejected.
     **{(s, E.WORK_ITEM_LINKED): s for s in Status if s is not S.REJECTED},
     # The SLA sweeper's marks run while an OPD holds the complaint and keep its status; a

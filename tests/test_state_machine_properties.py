@@ -352,7 +352,17 @@ async def _example(world: World, categories: list[str | None], data: st.DataObje
             assert after.version == before.version + 1
             assert outcome.event.version == after.version
             assert outcome.event.id > last_event_id
-            last_event_id = outcome.event.id
+            # A resolution also tells the complaints that follow it (ORIGINAL_RESOLVED on each
+            # complaint rejected as its duplicate); nothing else is written beside the event.
+            beside = await conn.fetch(
+                "SELECT id, type, complaint_id FROM complaint_events WHERE id > $1 AND id <> $2",
+                last_event_id,
+                outcome.event.id,
+            )
+            assert all(
+                e["type"] == "ORIGINAL_RESOLVED" and e["complaint_id"] != before.id for e in beside
+            ), beside
+            last_event_id = max([outcome.event.id, *(e["id"] for e in beside)])
             assert len(await _events(conn, before.id)) == events_before + 1
             _check_legal(after, await _events(conn, before.id))
 
