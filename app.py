@@ -48,6 +48,7 @@ from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboar
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
+from kilas.partners.webhooks import WebhookSender
 from kilas.resolvers import export
 from kilas.resolvers.context import Context
 from kilas.resolvers.enforce import guarded_routes
@@ -329,6 +330,7 @@ def create_app(
                 clock,
                 settings.sla_rules,
                 default_region=settings.intake_default_region,
+                duplicates=settings.duplicate_search,
                 max_attempts=settings.inbox_max_attempts,
                 poll_interval=settings.inbox_poll_interval,
             )
@@ -350,6 +352,18 @@ def create_app(
             stack.push_async_callback(replies.stop)
             if settings.reply_poll_interval > 0:
                 replies.start()
+            webhooks = WebhookSender(
+                pool,
+                clock,
+                production=settings.production,
+                disable_after=timedelta(days=settings.webhook_disable_after_days),
+                poll_interval=settings.webhook_poll_interval,
+            )
+            stack.push_async_callback(webhooks.stop)
+            if settings.webhook_poll_interval > 0:
+                webhooks.start()
+                # Events committed by any instance: the endpoints hear of them at once.
+                hub.add_listener(lambda deliveries: webhooks.wake())
             graphql.state = app.state.kilas = State(
                 pool, bus, hub, sweeper, feeds, database_url, authenticator, clock, cohorts, inbox
             )

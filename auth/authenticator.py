@@ -79,7 +79,7 @@ class Authenticator:
         checked = self._key_checks.get(caller.api_key_id)
         if checked is None or time.monotonic() - checked[0] >= KEY_CACHE_SECONDS:
             return None
-        return checked[1] is not None and _usable(checked[1], now) is None
+        return checked[1] is not None and key_refusal(checked[1], now) is None
 
     async def still_valid(self, caller: Caller) -> bool:
         """For what outlives a request (a socket's operations, a subscription's events): not
@@ -91,7 +91,7 @@ class Authenticator:
         async with self._pool.acquire() as conn:
             rows = await api_keys_db.key_standings(conn, [caller.api_key_id])
         checked = self._remember_check(caller.api_key_id, rows[0] if rows else None)
-        return checked[1] is not None and _usable(checked[1], self._clock.now()) is None
+        return checked[1] is not None and key_refusal(checked[1], self._clock.now()) is None
 
     async def ended_keys(self, key_ids: Collection[int]) -> dict[int, str]:
         """Of these keys, the ones no longer usable, each with why ("revoked" or "expired"),
@@ -106,7 +106,7 @@ class Authenticator:
             self._remember_check(key_id, row)
             if row is None or row.revoked_at is not None:
                 ended[key_id] = "revoked"
-            elif _usable(row, now) is not None:
+            elif key_refusal(row, now) is not None:
                 ended[key_id] = "expired"
         if ended:
             # Nor does this instance take them again for what is left of KEY_CACHE_SECONDS.
@@ -168,27 +168,32 @@ class Authenticator:
             if len(self._keys) > 10_000:
                 self._keys.clear()
             self._keys[digest] = cached
-        problem = _usable(cached.row, now)
+        problem = key_refusal(cached.row, now)
         if problem is not None:
             raise AuthenticationError(problem)
         if mono - cached.touched >= TOUCH_EVERY_SECONDS:
             cached.touched = mono
             async with self._pool.acquire() as conn:
                 await api_keys_db.touch_key(conn, cached.row.id, now)
-        row = cached.row
-        return Caller(
-            role=Role(row.role),
-            subject=f"key:{row.id}",
-            address=address,
-            opd_id=row.opd_id,
-            region_code=row.region_code,
-            expires_at=row.expires_at,
-            api_key_id=row.id,
-            name=row.name,
-        )
+        return key_caller(cached.row, address)
 
 
-def _usable(row: ApiKeyRow | KeyStandingRow, now: datetime) -> str | None:
+def key_caller(row: ApiKeyRow, address: str = "") -> Caller:
+    """The caller an API key makes (its role, scope and expiry)."""
+    return Caller(
+        role=Role(row.role),
+        subject=f"key:{row.id}",
+        address=address,
+        opd_id=row.opd_id,
+        region_code=row.region_code,
+        expires_at=row.expires_at,
+        api_key_id=row.id,
+        name=row.name,
+    )
+
+
+def key_refusal(row: ApiKeyRow | KeyStandingRow, now: datetime) -> str | None:
+    """Why a key may not be used now (revoked, expired), if it may not."""
     if row.revoked_at is not None:
         return "the API key has been revoked"
     if row.expires_at is not None and now >= row.expires_at:

@@ -145,6 +145,8 @@ INBOX_WATCH = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 INBOX_REPLAY = Roles(frozenset({Role.OPERATOR, Role.ADMIN}))
 DUPLICATE_READERS = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
 TEMPLATE_READERS = Roles(frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN}))
+# Outgoing webhooks: ADMIN for every PARTNER key, a partner for its own (resolvers/webhooks.py).
+WEBHOOK_MANAGERS = Roles(frozenset({Role.ADMIN, Role.PARTNER}))
 _HANDLERS = frozenset({Role.OPERATOR, Role.OPD_OFFICER})
 _OPERATOR = frozenset({Role.OPERATOR})
 
@@ -175,6 +177,7 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("Query", ADMIN_ONLY, "apiKeys"),
         *_fields("Query", INBOX_WATCH, "channelDeliveries"),
         *_fields("Query", TEMPLATE_READERS, "replyTemplates"),
+        *_fields("Query", WEBHOOK_MANAGERS, "webhookEndpoints"),
         *_fields("Subscription", VISIBLE, "complaintEvents slaAlerts"),
         *_fields("Subscription", OPEN, "dashboard leaderboardChanges"),
         # Anyone may submit (the rate limit and the intake's own checks apply).
@@ -201,6 +204,12 @@ FIELDS: dict[str, Rule] = dict(
         ),
         *_fields("Mutation", ADMIN_ONLY, "appointOpdHead"),
         *_fields("Mutation", INBOX_REPLAY, "replayChannelDelivery"),
+        *_fields(
+            "Mutation",
+            WEBHOOK_MANAGERS,
+            "createWebhookEndpoint enableWebhookEndpoint disableWebhookEndpoint "
+            "deleteWebhookEndpoint",
+        ),
         # Complaints and their events: reached only through a VisibleComplaints rule.
         *_fields(
             "Complaint",
@@ -351,6 +360,20 @@ FIELDS: dict[str, Rule] = dict(
             "processedAt created known ignored",
         ),
         *_fields("ChannelDeliveryPayload", OPEN, "channelDelivery errors"),
+        *_fields(
+            "WebhookEndpoint",
+            OPEN,
+            "id apiKeyId url description filter cursor state disabledReason disabledAt "
+            "failingSince failedAttempts lastError nextAttemptAt createdAt deliveries",
+        ),
+        *_fields("WebhookFilter", OPEN, "complaintId opdId regionCode status"),
+        *_fields(
+            "WebhookDelivery",
+            OPEN,
+            "eventCursor messageId attempt attemptedAt statusCode error latencyMs succeeded",
+        ),
+        *_fields("CreateWebhookEndpointPayload", OPEN, "secret endpoint errors"),
+        *_fields("WebhookEndpointPayload", OPEN, "endpoint errors"),
         *_fields("ReplyTemplate", OPEN, "eventType text updatedAt updatedBy"),
         *_fields("ReplyTemplatePayload", OPEN, "replyTemplate errors"),
     ]

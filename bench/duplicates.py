@@ -4,12 +4,13 @@
     python bench/duplicates.py --intakes 500 --database-url postgresql://…/kilas_bench_dup
 
 Each intake is `domain.workflow.submit` of a new complaint (tracking number, insert, SUBMITTED
-event) in its own transaction, timed from BEGIN to the end; with the search it also runs
-`db.duplicates.candidates` for the new complaint (the settings' defaults: 72 h, 2 km,
-similarity 0.3), as intake would. Half the new complaints retell a complaint of the last three
-days (same category, region, a place a few hundred metres away, the text with another opening),
-half are an older complaint's text elsewhere. Both variants take the same complaints, alternating
-which goes first, and every transaction is rolled back, so the database stays as loaded.
+event) in its own transaction, timed from BEGIN to the end; with the search, as the API and
+channel intake run it, the likely duplicates of the new complaint are found (the settings'
+defaults: 72 h, 2 km, similarity 0.3) and recorded on its SUBMITTED event. Half the new
+complaints retell a complaint of the last three days (same category, region, a place a few
+hundred metres away, the text with another opening), half are an older complaint's text
+elsewhere. Both variants take the same complaints, alternating which goes first, and every
+transaction is rolled back, so the database stays as loaded.
 """
 
 import argparse
@@ -22,7 +23,6 @@ from typing import Any
 
 from bulk_load import database, database_arguments
 
-from kilas.db import duplicates as duplicates_db
 from kilas.db.pool import create_pool
 from kilas.domain import workflow
 from kilas.settings import Settings
@@ -76,11 +76,13 @@ async def intake(pool: Any, s: workflow.Submission, search: bool, settings: Sett
         tx = conn.transaction()
         await tx.start()
         try:
-            outcome = await workflow.submit(conn, s, actor="bench", at=datetime.now().astimezone())
-            if search:
-                await duplicates_db.candidates(
-                    conn, outcome.complaint.id, settings.duplicate_search, 5
-                )
+            await workflow.submit(
+                conn,
+                s,
+                actor="bench",
+                at=datetime.now().astimezone(),
+                duplicates=settings.duplicate_search if search else None,
+            )
             elapsed = time.perf_counter() - started
         finally:
             await tx.rollback()
@@ -118,14 +120,13 @@ async def main() -> None:
                 for s in subs[args.warmup : args.warmup + 100]:
                     tx = conn.transaction()
                     await tx.start()
-                    row = (await workflow.submit(conn, s, actor="bench")).complaint
-                    found.append(
-                        len(
-                            await duplicates_db.candidates(
-                                conn, row.id, settings.duplicate_search, 5
-                            )
+                    event = (
+                        await workflow.submit(
+                            conn, s, actor="bench", duplicates=settings.duplicate_search
                         )
-                    )
+                    ).event
+                    assert event is not None
+                    found.append(len(event.data["possibleDuplicates"]))
                     await tx.rollback()
         finally:
             await pool.close()

@@ -17,10 +17,21 @@ from kilas.auth.caller import CALLER_KEY, client_address
 from kilas.compiler.run import admitted_plan, answer_admitted, response_text
 from kilas.guard._caller import caller_key
 from kilas.guard._responses import send_json
+from kilas.guard.media import GRAPHQL_RESPONSE, GRAPHQL_RESPONSE_TYPE, negotiate
 from kilas.guard.ratelimit import COUNTED_KEY, RateLimiter, refusal
 
 _FIELDS = frozenset({"query", "variables", "operationName"})
 _JSON = b"application/json"
+# What almost every client sends: answered as JSON without reading the header further.
+_PLAIN_ACCEPT = frozenset({None, b"*/*", b"application/json"})
+
+
+def _media(accept: bytes | None) -> bytes | None:
+    """The content type of the answer (guard.media's negotiation); None: not acceptable."""
+    media = negotiate(accept.decode("latin-1") if accept is not None else None)
+    if media is None:
+        return None
+    return GRAPHQL_RESPONSE_TYPE.encode() if media == GRAPHQL_RESPONSE else _JSON
 
 
 class CompiledPosts:
@@ -57,7 +68,7 @@ class CompiledPosts:
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
         """None when the request was answered; else the `receive` to hand on."""
-        content_type = length = authorization = None
+        content_type = length = authorization = accept = None
         for name, value in scope["headers"]:
             if name == b"content-type" and content_type is None:
                 content_type = value
@@ -65,8 +76,13 @@ class CompiledPosts:
                 length = value
             elif name == b"authorization" and authorization is None:
                 authorization = value
+            elif name == b"accept":
+                accept = value if accept is None else accept + b"," + value
         if content_type is None or content_type.split(b";")[0].strip().lower() != _JSON:
             return receive
+        answered_as = _JSON if accept in _PLAIN_ACCEPT else _media(accept)
+        if answered_as is None:
+            return receive  # the view answers 406
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             return receive  # guard.body answers it
         messages: list[Message] = []
@@ -119,7 +135,7 @@ class CompiledPosts:
         if result is None:
             return replay
         body = response_text(result).encode()
-        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", _JSON)]
+        headers = [(b"content-length", str(len(body)).encode()), (b"content-type", answered_as)]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         return None

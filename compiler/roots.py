@@ -2,6 +2,7 @@
 checked by the same functions the resolvers in `resolvers/queries.py` use, at bind time; a
 check that fails there sends the whole operation to strawberry, which reports it."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -277,8 +278,33 @@ def programmes(ctx: Ctx, sel: Sel) -> str:
 
 
 def _paged(page: str, built: str) -> str:
-    """The statement of a connection: its page (`page` in `built`) read once."""
-    return f"WITH page AS MATERIALIZED {page} SELECT ({built})::text"
+    """The statement of a connection: its page (`page` in `built`) read once, with only the
+    columns `built` reads of it."""
+    return f"WITH page AS MATERIALIZED {_narrowed(page, built)} SELECT ({built})::text"
+
+
+_PAGE_ROWS = re.compile(r"^\(SELECT (\w+)\.\*, ")
+
+
+def _narrowed(page: str, built: str) -> str:
+    """`page` (`(SELECT x.*, row_number() … AS n FROM …)`) selecting only the columns `built`
+    reads through its aliases of the page (`FROM page p1` … `p1.status`): a materialized page
+    of 38 columns where a list asks for 8 costs PostgreSQL the other 30. Unchanged where an
+    alias is read as a whole row."""
+    head = _PAGE_ROWS.match(page)
+    aliases = set(re.findall(r"\bFROM page (\w+)", built))
+    if head is None:
+        return page
+    columns = {"n"}
+    for alias in aliases:
+        references = re.findall(rf"\b{alias}\b(\.\w+)?", built)
+        # Each alias appears once bare, where it is declared (`FROM page p1`).
+        if sum(1 for column in references if not column) > built.count(f"FROM page {alias}"):
+            return page
+        columns.update(column[1:] for column in references if column)
+    # `n` is the row_number() the page itself computes.
+    listed = ", ".join(f"{head[1]}.{column}" for column in sorted(columns - {"n"}))
+    return f"(SELECT {listed}{', ' if listed else ''}" + page[head.end() :]
 
 
 def _status(f: inputs.ProgrammeFilter) -> str | None:

@@ -182,6 +182,8 @@ def admitted_plan(
     role: Any,
 ) -> Direct | None:
     """The plan strawberry's pipeline admitted for this request's key, if it did."""
+    if not isinstance(operation_name, str | None):
+        return None  # refused down the pipeline, as a request error
     names = _SHAPES.get(query)
     if names is None:
         return None

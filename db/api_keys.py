@@ -118,3 +118,13 @@ async def key_standings(conn: Connection, key_ids: list[int]) -> list[KeyStandin
             key_ids,
         )
     )
+
+
+async def key_by_id(conn: Connection, key_id: int) -> ApiKeyRow | None:
+    return ApiKeyRow.from_optional(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM api_keys k LEFT JOIN opds o ON o.id = k.opd_id "
+            "WHERE k.id = $1",
+            key_id,
+        )
+    )

@@ -16,6 +16,16 @@ REPLY_COLUMNS = """
 NUMBER_IN_PRIVATE = "nomor laporan hanya lewat pesan langsung"
 
 
+@dataclass(frozen=True)
+class Contact:
+    """Where a channel complaint's citizen is answered: the platform, its send API's address
+    for them (a phone number, a comment or tweet id), and whether the answer is public."""
+
+    platform: str
+    reply_to: dict[str, str]
+    public: bool
+
+
 @dataclass(frozen=True, slots=True)
 class ReplyRow(Row):
     id: int
@@ -44,9 +54,7 @@ class TemplateRow(Row):
     updated_by: str
 
 
-async def remember_contact(
-    conn: Connection, complaint_id: int, platform: str, reply_to: dict[str, str], public: bool
-) -> None:
+async def remember_contact(conn: Connection, complaint_id: int, contact: Contact) -> None:
     await conn.execute(
         """
         INSERT INTO channel_contacts (complaint_id, platform, reply_to, public)
@@ -54,9 +62,9 @@ async def remember_contact(
         ON CONFLICT (complaint_id) DO NOTHING
         """,
         complaint_id,
-        platform,
-        reply_to,
-        public,
+        contact.platform,
+        contact.reply_to,
+        contact.public,
     )
 
 

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from kilas.db import complaints as complaints_db
+from kilas.db import duplicates as duplicates_db
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
+from kilas.db import replies as replies_db
 from kilas.db.pool import Connection
 from kilas.db.rows import ComplaintRow
 from kilas.domain import duplicates
@@ -30,6 +32,8 @@ from kilas.domain.sla import SlaRules
 __all__ = ["Outcome", "apply_system_event", "record_next_mark"]
 
 DEFAULT_RULES = SlaRules()
+# The likely duplicates a SUBMITTED event records, at most.
+RECORDED_DUPLICATES = 5
 
 
 @dataclass(frozen=True)
@@ -172,9 +176,14 @@ async def submit(
     actor: str,
     at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    contact: replies_db.Contact | None = None,
+    duplicates: duplicates_db.Search | None = None,
 ) -> Outcome:
     """Take in a complaint; a repeated (channel, external_ref) returns the stored one unchanged.
-    `data` joins what the SUBMITTED event records (channel intake's routing decision)."""
+    `data` joins what the SUBMITTED event records (channel intake's routing decision). With a
+    `contact`, the citizen is answered on their channel from this first event on. With a
+    `duplicates` search, the likely duplicates found as it arrives are recorded on the event
+    (`possibleDuplicates`: complaint ids and scores, best first)."""
     _validate_submission(s)
     external_ref = s.external_ref.strip() if s.external_ref else None
     if external_ref is not None:
@@ -212,6 +221,13 @@ async def submit(
         assert existing is not None
         return Outcome(existing, None, created=False)
     recorded = {"channel": s.channel, **(data or {})}
+    if duplicates is not None:
+        found = await duplicates_db.candidates(conn, row.id, duplicates, RECORDED_DUPLICATES)
+        recorded["possibleDuplicates"] = [
+            {"complaintId": c.complaint_id, "score": c.score} for c in found
+        ]
+    if contact is not None:
+        await replies_db.remember_contact(conn, row.id, contact)
     event = await append(conn, row, row, EventType.SUBMITTED, actor, None, recorded, at)
     return Outcome(row, event)
 

@@ -19,10 +19,14 @@ async def send_json(
     headers: dict[str, str] | None = None,
     *,
     websocket: bool = False,
+    content_type: str = "application/json",
 ) -> None:
     """A JSON response; with `websocket`, the answer to a refused WebSocket handshake."""
     content = json.dumps(body).encode()
-    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(content)).encode())]
+    raw = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(content)).encode()),
+    ]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     prefix = "websocket.http" if websocket else "http"
     await send({"type": f"{prefix}.response.start", "status": status, "headers": raw})

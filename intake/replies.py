@@ -6,7 +6,6 @@ overcome (429, 5xx, no connection) is tried again later; one it will not (anothe
 a request whose fate is unknown (a timeout after it left, a process that died while SENDING) is
 UNCERTAIN and stays so: visible on the complaint, for a person to judge."""
 
-import asyncio
 import logging
 from datetime import timedelta
 
@@ -18,6 +17,7 @@ from kilas.channels.outbound import Endpoints, Unanswerable, request, sent_id
 from kilas.db import replies as replies_db
 from kilas.db.replies import ReplyRow
 from kilas.domain.clock import Clock
+from kilas.live.periodic import Periodic, backoff
 
 log = logging.getLogger("kilas.replies")
 
@@ -30,7 +30,7 @@ MAX_ERROR = 1000
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    return backoff(FIRST_RETRY, LONGEST_RETRY, attempts)
 
 
 class ReplySender:
@@ -48,9 +48,14 @@ class ReplySender:
         self.clock = clock
         self.endpoints = endpoints
         self.max_attempts = max_attempts
-        self.poll_interval = poll_interval
         self.http = httpx.AsyncClient(timeout=timeout, trust_env=False)
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "kilas-replies",
+            self.drain,
+            interval=poll_interval,
+            log=log,
+            failure="the reply outbox could not be read",
+        )
 
     @property
     def platforms(self) -> list[str]:
@@ -64,6 +69,9 @@ class ReplySender:
         return found
 
     async def drain(self) -> int:
+        """Send every reply due now; returns how many were taken (sent or failed)."""
+        async with self.pool.acquire() as conn:
+            await replies_db.abandon_stale_sends(conn, self.clock.now() - ABANDONED_AFTER)
         sent = 0
         while await self.send_one() is not None:
             sent += 1
@@ -73,7 +81,6 @@ class ReplySender:
         """The oldest due reply, sent (or failed); None when none is due."""
         now = self.clock.now()
         async with self.pool.acquire() as conn:
-            await replies_db.abandon_stale_sends(conn, now - ABANDONED_AFTER)
             # Committed before anything leaves: a crash from here on leaves it SENDING.
             reply = await replies_db.claim_due(conn, now, self.platforms)
         if reply is None:
@@ -130,20 +137,8 @@ class ReplySender:
         )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="kilas-replies")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._periodic.stop()
         await self.http.aclose()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the reply outbox could not be read; trying again next interval")
-            await asyncio.sleep(self.poll_interval)

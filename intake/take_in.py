@@ -12,6 +12,7 @@ from typing import Any
 from kilas.channels import InboundMessage, Kind, Platform
 from kilas.db import channel_accounts
 from kilas.db import replies as replies_db
+from kilas.db.duplicates import Search
 from kilas.db.pool import Connection
 from kilas.db.rows import EventRow
 from kilas.domain import workflow
@@ -99,6 +100,7 @@ async def take_in(
     regions: RegionFinder,
     rules: SlaRules,
     now: datetime,
+    duplicates: Search | None = None,
 ) -> Taken:
     # A platform's clock ahead of ours never puts a complaint in the future.
     at = min(message.posted_at, now)
@@ -113,22 +115,24 @@ async def take_in(
         "postedAt": message.posted_at.isoformat(),
         "deliveryId": delivery_id,
     }
+    contact = None
+    if message.platform not in GENERIC:
+        # Where the citizen is answered, from the SUBMITTED event on.
+        public = message.kind in (Kind.MENTION, Kind.COMMENT)
+        contact = replies_db.Contact(message.platform.value, dict(message.reply_to), public)
     submitted = await workflow.submit(
-        conn, submission(message, located.code), actor=ACTOR, at=at, data=data
+        conn,
+        submission(message, located.code),
+        actor=ACTOR,
+        at=at,
+        data=data,
+        contact=contact,
+        duplicates=duplicates,
     )
     if not submitted.created:
         return Taken([], created=False)
     assert submitted.event is not None
     events = [submitted.event]
-    if message.platform not in GENERIC:
-        # Where the citizen is answered; the SUBMITTED event came before it, so its reply is
-        # queued here, the later ones by each event (domain/_transitions.append).
-        complaint_id = submitted.complaint.id
-        public = message.kind in (Kind.MENTION, Kind.COMMENT)
-        await replies_db.remember_contact(
-            conn, complaint_id, message.platform.value, dict(message.reply_to), public
-        )
-        await replies_db.enqueue(conn, submitted.event.id, complaint_id, now)
     if decision.route is Route.OPD:
         assigned = await workflow.assign(
             conn,

@@ -5,8 +5,6 @@ taking the same one twice; a process killed mid-way leaves its delivery PENDING 
 never committed), and it is taken again. A delivery that fails is retried later and later, and
 after `max_attempts` it is DEAD: listed for operators, who replay it once the cause is fixed."""
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,6 +15,7 @@ from kilas.channels import DeliveryError, parse_delivery
 from kilas.channels.parse import GENERIC
 from kilas.db import inbox
 from kilas.db import reference as reference_db
+from kilas.db.duplicates import Search
 from kilas.db.inbox import DeliveryRow
 from kilas.db.pool import Connection
 from kilas.db.rows import EventRow
@@ -26,6 +25,7 @@ from kilas.intake.regions import RegionFinder
 from kilas.intake.take_in import take_in
 from kilas.live.bus import EventBus
 from kilas.live.hub import EventHub
+from kilas.live.periodic import Periodic, backoff
 from kilas.live.publish import announce_committed, notify_in_transaction
 
 log = logging.getLogger("kilas.intake")
@@ -43,7 +43,7 @@ def parser_platform(stored: str) -> str:
 
 def retry_delay(attempts: int) -> timedelta:
     """After the `attempts`-th failure: 10 s, 20 s, 40 s … at most an hour."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    return backoff(FIRST_RETRY, LONGEST_RETRY, attempts)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class InboxWorker:
         rules: SlaRules,
         *,
         default_region: str,
+        duplicates: Search,
         max_attempts: int,
         poll_interval: float,
     ) -> None:
@@ -72,14 +73,21 @@ class InboxWorker:
         self.clock = clock
         self.rules = rules
         self.default_region = default_region
+        self.duplicates = duplicates
         self.max_attempts = max_attempts
-        self.poll_interval = poll_interval
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "kilas-inbox",
+            self.drain,
+            interval=poll_interval,
+            log=log,
+            failure="the channel inbox could not be read",
+        )
+        # Regions change only by migration or pack: read once, on the first delivery.
+        self._regions: RegionFinder | None = None
 
     def wake(self) -> None:
         """A delivery was stored: look now rather than at the next poll."""
-        self._wake.set()
+        self._periodic.wake()
 
     async def drain(self) -> int:
         """Process every delivery due now; returns how many were taken (done or failed)."""
@@ -111,12 +119,20 @@ class InboxWorker:
         self, conn: Connection, delivery: DeliveryRow, now: datetime
     ) -> tuple[list[EventRow], dict[str, int]]:
         parsed = parse_delivery(parser_platform(delivery.platform), delivery.body)
-        regions = RegionFinder(await reference_db.all_regions(conn), self.default_region)
+        if self._regions is None:
+            self._regions = RegionFinder(await reference_db.all_regions(conn), self.default_region)
+        regions = self._regions
         events: list[EventRow] = []
         created = known = 0
         for message in parsed.messages:
             taken = await take_in(
-                conn, message, delivery_id=delivery.id, regions=regions, rules=self.rules, now=now
+                conn,
+                message,
+                delivery_id=delivery.id,
+                regions=regions,
+                rules=self.rules,
+                now=now,
+                duplicates=self.duplicates,
             )
             events.extend(taken.events)
             created += taken.created
@@ -147,24 +163,7 @@ class InboxWorker:
             )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="kilas-inbox")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("the channel inbox could not be read; trying again next interval")
-            # asyncio.timeout, not wait_for: 3.11's wait_for loses a cancellation that arrives
-            # as the event is set (poke() then stop()), and the task never stops.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.poll_interval):
-                    await self._wake.wait()
+        await self._periodic.stop()

@@ -102,6 +102,20 @@ def _text_or_none(config: Config, env: str) -> str | None:
     return config(env, default=None) or None
 
 
+def _channel_secret(env: str, about: str) -> Any:
+    """A channel's secret: unset in development means the published development secret, so
+    that the simulator and the README's curl work out of the box; unset in production turns
+    that receiver off (503)."""
+    return setting(
+        None,
+        env,
+        about,
+        shown="development secret; production: off",
+        secret=True,
+        parse=_text_or_none,
+    )
+
+
 def _origins(config: Config, env: str) -> tuple[str, ...]:
     return tuple(o.strip() for o in config(env, default="").split(",") if o.strip())
 
@@ -371,42 +385,24 @@ class Settings:
         "Subscribers of an event stream or a live feed who would receive the same bytes share "
         "one execution per event or value (off: each subscriber's selection executed on its own)",
     )
-    # Channel intake (intake/, channels/): the platforms' secrets. Unset in development means
-    # the published development secret, so that the simulator and the README's curl work out of
-    # the box; unset in production turns that receiver off (503).
-    meta_app_secret: str | None = setting(
-        None,
+    # Channel intake (intake/, channels/): the platforms' secrets.
+    meta_app_secret: str | None = _channel_secret(
         "KILAS_META_APP_SECRET",
         "Meta app secret: checks `X-Hub-Signature-256` of WhatsApp, Instagram and Facebook "
         "deliveries",
-        shown="development secret; production: off",
-        secret=True,
-        parse=_text_or_none,
     )
-    meta_verify_token: str | None = setting(
-        None,
+    meta_verify_token: str | None = _channel_secret(
         "KILAS_META_VERIFY_TOKEN",
         "The verify token entered in Meta's webhook settings (the GET handshake)",
-        shown="development secret; production: off",
-        secret=True,
-        parse=_text_or_none,
     )
-    x_consumer_secret: str | None = setting(
-        None,
+    x_consumer_secret: str | None = _channel_secret(
         "KILAS_X_CONSUMER_SECRET",
         "X app consumer secret: answers the CRC check and checks `x-twitter-webhooks-signature`",
-        shown="development secret; production: off",
-        secret=True,
-        parse=_text_or_none,
     )
-    intake_secret: str | None = setting(
-        None,
+    intake_secret: str | None = _channel_secret(
         "KILAS_INTAKE_SECRET",
         "HMAC secret of the generic intake (SMS gateways, hotline, SP4N-LAPOR!), beside a "
         "PARTNER key",
-        shown="development secret; production: off",
-        secret=True,
-        parse=_text_or_none,
     )
     intake_default_region: str = setting(
         "33.74",
@@ -459,6 +455,20 @@ class Settings:
         "Attempts at a reply the platform refuses for now (429, 5xx, no connection) before it "
         "is dead",
         **_at_least(1),
+    )
+    webhook_poll_interval: float = setting(
+        2.0,
+        "KILAS_WEBHOOK_POLL_INTERVAL",
+        "Seconds between two looks for partner webhook endpoints due (new events wake it at "
+        "once; `0` turns the webhook sender off)",
+        valid=lambda seconds: seconds >= 0,
+        problem="must be >= 0 (0: off)",
+    )
+    webhook_disable_after_days: float = setting(
+        3.0,
+        "KILAS_WEBHOOK_DISABLE_AFTER_DAYS",
+        "Days a webhook endpoint may keep failing before it is disabled (with the reason)",
+        **_positive(),
     )
     inbox_max_attempts: int = setting(
         8,

@@ -1,7 +1,6 @@
 """The SLA sweeper: a background task of every Kilas process. It writes each SLA event once
 even when several instances sweep the same database (see domain.sla.record_next_mark)."""
 
-import asyncio
 import logging
 from datetime import datetime
 
@@ -13,6 +12,7 @@ from kilas.domain.sla import SlaRules
 from kilas.domain.workflow import record_next_mark
 from kilas.live.bus import EventBus
 from kilas.live.hub import EventHub
+from kilas.live.periodic import Periodic
 from kilas.live.publish import run_and_publish
 
 log = logging.getLogger("kilas.sla")
@@ -36,8 +36,13 @@ class SlaSweeper:
         self.hub = hub
         self.clock = clock
         self.rules = rules
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            "kilas-sla-sweeper",
+            self._sweep_and_log,
+            interval=interval,
+            log=log,
+            failure="SLA sweep failed",
+        )
 
     async def sweep(self) -> int:
         """One pass at the clock's current time; returns the number of events written."""
@@ -76,22 +81,13 @@ class SlaSweeper:
                 return written
             written += 1
 
+    async def _sweep_and_log(self) -> None:
+        written = await self.sweep()
+        if written:
+            log.info("SLA sweep wrote %d events", written)
+
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="kilas-sla-sweeper")
+        self._periodic.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                written = await self.sweep()
-                if written:
-                    log.info("SLA sweep wrote %d events", written)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("SLA sweep failed; trying again next interval")
-            await asyncio.sleep(self.interval)
+        await self._periodic.stop()

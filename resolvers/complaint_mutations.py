@@ -100,10 +100,13 @@ async def submit_complaint(
         media_urls=tuple(input.media_urls),
     )
     actor, now = info.context.actor, info.context.clock.now()
+    settings = info.context.settings
     submitter: list[str | None] = []
 
     async def command(conn: Connection) -> workflow.Outcome:
-        outcome = await workflow.submit(conn, submission, actor=actor, at=now)
+        outcome = await workflow.submit(
+            conn, submission, actor=actor, at=now, duplicates=settings.duplicate_search
+        )
         if not outcome.created:
             submitter.append(await complaints_db.submitter_of(conn, outcome.complaint.id))
         return outcome

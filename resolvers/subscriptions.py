@@ -36,7 +36,7 @@ class ResumeRequired(Exception):
         self.extensions = {"code": "RESUME_REQUIRED", "resumeAfter": str(cursor)}
 
 
-def _event_filter(f: inputs.ComplaintEventFilter | None) -> EventFilter:
+def event_filter_of(f: inputs.ComplaintEventFilter | None) -> EventFilter:
     if f is None:
         return EventFilter()
     return EventFilter(
@@ -165,7 +165,7 @@ async def complaint_events(
     filter: inputs.ComplaintEventFilter | None = None,
     after: str | None = None,
 ) -> AsyncGenerator[ComplaintEvent, None]:
-    async for event in _events(info, _event_filter(filter), after):
+    async for event in _events(info, event_filter_of(filter), after):
         yield event
 
 

@@ -31,6 +31,7 @@ from kilas.resolvers import (
     performance,
     queries,
     subscriptions,
+    webhooks,
 )
 from kilas.resolvers.enforce import enforce
 from kilas.schema.complaints import Complaint, ComplaintEvent
@@ -46,14 +47,16 @@ Query = create_type(
     + performance.QUERIES
     + access_log.QUERIES
     + api_keys.QUERIES
-    + channels.QUERIES,
+    + channels.QUERIES
+    + webhooks.QUERIES,
 )
 Mutation = create_type(
     "Mutation",
     complaint_mutations.MUTATIONS
     + admin_mutations.MUTATIONS
     + api_keys.MUTATIONS
-    + channels.MUTATIONS,
+    + channels.MUTATIONS
+    + webhooks.MUTATIONS,
 )
 Subscription = create_type("Subscription", subscriptions.SUBSCRIPTIONS)
 

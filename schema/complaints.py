@@ -238,9 +238,10 @@ class Complaint(Node):
 
     @strawberry.field(
         description="Likely duplicates, best first: open complaints created within the "
-        "configured window of this one, of its category (or in its region), near it when both "
-        "have a location, with similar text (pg_trgm). For OPERATOR, SUPERVISOR and ADMIN "
-        "(null and FORBIDDEN for anyone else)."
+        "configured window of this one, of its category (or either without one), near it "
+        "(within the configured distance when both have a location, else in the same regency "
+        "or city), with similar text (pg_trgm). For OPERATOR, SUPERVISOR and ADMIN (null and "
+        "FORBIDDEN for anyone else)."
     )
     async def possible_duplicates(
         self, info: Info, first: int = 5

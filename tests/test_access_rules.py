@@ -147,6 +147,15 @@ def test_the_roles_rules_are_the_ones_the_readme_states() -> None:
     assert roles["Query.accountability"] == roles["Query.personalDataAccess"] == ["SUPERVISOR"]
     assert roles.pop("Mutation.replayChannelDelivery") == ["ADMIN", "OPERATOR"]
     assert roles["Query.channelDeliveries"] == ["ADMIN", "OPERATOR", "SUPERVISOR"]
+    webhooks = [c for c in roles if "ebhookEndpoint" in c]
+    assert sorted(webhooks) == [
+        "Mutation.createWebhookEndpoint",
+        "Mutation.deleteWebhookEndpoint",
+        "Mutation.disableWebhookEndpoint",
+        "Mutation.enableWebhookEndpoint",
+        "Query.webhookEndpoints",
+    ]
+    assert all(roles.pop(c) == ["ADMIN", "PARTNER"] for c in webhooks)
     assert all(v == ["ADMIN"] for c, v in roles.items() if c.startswith("Mutation."))
     intake = ROUTES["/channels/intake"]
     assert isinstance(intake, Roles) and intake.roles == {Role.PARTNER}

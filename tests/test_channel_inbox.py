@@ -67,6 +67,7 @@ async def inbox_worker(
             clock,
             SlaRules(),
             default_region="33.74",
+            duplicates=Settings().duplicate_search,
             max_attempts=max_attempts,
             poll_interval=0,
         )
@@ -266,3 +267,19 @@ async def wait_for_lock_waiter(pool: asyncpg.Pool, timeout: float = 20) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the worker never reached the complaints table")
+
+
+async def test_intake_records_the_likely_duplicates_of_each_message(
+    database_url: str, pool: asyncpg.Pool
+) -> None:
+    clock = ManualClock(T0 + timedelta(minutes=5))
+    told = "Jalan provinsi di Kudus berlubang besar, mohon segera ditambal."
+    async with pool.acquire() as conn:
+        await inbox.store(conn, "WHATSAPP", two_messages(told, "Tolong, " + told), clock.now())
+    async with inbox_worker(database_url, clock) as worker:
+        processed = await worker.process_one()
+    assert processed is not None and processed.events is not None
+    first, second = (e for e in processed.events if e.type == "SUBMITTED")
+    assert first.data["possibleDuplicates"] == []
+    (found,) = second.data["possibleDuplicates"]
+    assert found["complaintId"] == first.complaint_id and found["score"] > 0.5

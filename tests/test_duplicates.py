@@ -30,13 +30,14 @@ async def submit(
     place: tuple[float, float] | None = HERE,
     hours: float = 0,
     channel: str = "WEB",
+    region: str = "33.02",
 ) -> int:
     outcome = await workflow.submit(
         conn,
         workflow.Submission(
             channel=channel,
             text=text,
-            region_code="33.02",
+            region_code=region,
             category_code=category,
             lat=place[0] if place else None,
             lon=place[1] if place else None,
@@ -90,13 +91,74 @@ async def test_candidates_come_best_first_and_without_a_category_by_region(
     assert await found(conn, uncategorised) == [target, same, looser]
 
 
+async def test_without_a_location_near_means_the_same_region(
+    conn: asyncpg.Connection, categories: list[str]
+) -> None:
+    jalan = categories[0]
+    target = await submit(conn, category=jalan)
+    unplaced_here = await submit(conn, category=jalan, place=None, hours=1)
+    unplaced_elsewhere = await submit(conn, category=jalan, place=None, hours=1, region="33.74")
+    # Across the border into the next regency, a kilometre away: near by the distance.
+    across = await submit(conn, "Tolong: " + TEXT, category=jalan, place=NEAR, region="33.03")
+    far_across = await submit(conn, category=jalan, place=FAR, region="33.03")
+    assert sorted(await found(conn, target)) == sorted([unplaced_here, across])
+    assert await found(conn, unplaced_here) == [target]
+    assert await found(conn, unplaced_elsewhere) == []
+    assert await found(conn, far_across) == []
+    # An uncategorised one elsewhere is matched in its own region only.
+    assert await found(conn, await submit(conn, category=None, place=NEAR, region="33.74")) == [
+        unplaced_elsewhere
+    ]
+
+
+async def test_intake_records_the_likely_duplicates_it_found_on_the_submitted_event(
+    conn: asyncpg.Connection, categories: list[str]
+) -> None:
+    first = await submit(conn, category=categories[0])
+    second = await submit(conn, "Tolong: " + TEXT, category=categories[0], place=NEAR, hours=1)
+    outcome = await workflow.submit(
+        conn,
+        workflow.Submission(
+            channel="WHATSAPP",
+            text=TEXT + " lagi",
+            region_code="33.02",
+            category_code=categories[0],
+            lat=HERE[0],
+            lon=HERE[1],
+        ),
+        actor="test",
+        at=AT + timedelta(hours=2),
+        duplicates=SEARCH,
+    )
+    assert outcome.event is not None
+    recorded = outcome.event.data["possibleDuplicates"]
+    expected = await duplicates_db.candidates(conn, outcome.complaint.id, SEARCH, 5)
+    assert [d["complaintId"] for d in recorded] == [c.complaint_id for c in expected]
+    assert {d["complaintId"] for d in recorded} == {first, second}
+    assert [d["score"] for d in recorded] == [c.score for c in expected]
+    lone = await workflow.submit(
+        conn,
+        workflow.Submission(channel="WEB", text="Lampu PJU mati", region_code="33.74"),
+        actor="test",
+        at=AT,
+        duplicates=SEARCH,
+    )
+    assert lone.event is not None and lone.event.data["possibleDuplicates"] == []
+    # Without a search (the demo's history), nothing is recorded.
+    plain = await submit(conn, category=categories[0], hours=3)
+    (event,) = await history(conn, plain)
+    assert "possibleDuplicates" not in (event.data or {})
+
+
 async def test_merging_rejects_each_duplicate_as_following_the_original(
     conn: asyncpg.Connection, categories: list[str]
 ) -> None:
     original = await submit(conn, category=categories[0])
     first = await submit(conn, channel="WHATSAPP")
     second = await submit(conn, channel="X")
-    await replies_db.remember_contact(conn, first, "WHATSAPP", {"to": "6281"}, False)
+    await replies_db.remember_contact(
+        conn, first, replies_db.Contact("WHATSAPP", {"to": "6281"}, public=False)
+    )
     command = workflow.CommandContext(actor="jwt:operator", at=AT + timedelta(hours=1))
     async with conn.transaction():
         outcome = await duplicates.merge(conn, original, [second, first], command)
@@ -121,7 +183,9 @@ async def test_resolving_the_original_tells_each_merged_complaint_on_its_channel
     original = await submit(conn, category=categories[0])
     merged = [await submit(conn, channel="WHATSAPP") for _ in range(2)]
     for complaint_id in merged:
-        await replies_db.remember_contact(conn, complaint_id, "WHATSAPP", {"to": "62"}, False)
+        await replies_db.remember_contact(
+            conn, complaint_id, replies_db.Contact("WHATSAPP", {"to": "62"}, public=False)
+        )
     step = workflow.CommandContext(actor="jwt:operator", at=AT + timedelta(hours=1))
     await duplicates.merge(conn, original, merged, step)
     await workflow.assign(conn, original, step, opd_id=None, category_code=None)

@@ -34,6 +34,8 @@ def test_the_wheel_holds_only_the_kilas_package(tmp_path: Path) -> None:
     assert {t for t in top if not t.endswith(".dist-info")} == {"kilas"}
     for folder in GENERIC - {"app"}:
         assert f"kilas/{folder}/__init__.py" in names
+    for folder in ("channels", "intake", "partners", "compiler"):
+        assert f"kilas/{folder}/__init__.py" in names, folder
     assert "kilas/app.py" in names
     assert "kilas/db/migrations/0001_reference.sql" in names
     assert "kilas/web/wall/index.html" in names
