@@ -48,6 +48,7 @@ from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboar
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
+from kilas.partners.open311 import Open311
 from kilas.partners.webhooks import WebhookSender
 from kilas.resolvers import export
 from kilas.resolvers.context import Context
@@ -425,6 +426,7 @@ def create_app(
                 Route("/export/complaints.csv", export.complaints_csv),
                 Route("/wall", wall),
                 *channels,
+                *Open311(settings).routes(),
                 Mount("/static/wall", StaticFiles(directory=WEB / "wall"), name="wall"),
                 *graphiql_files,
             ]

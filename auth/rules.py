@@ -398,6 +398,14 @@ ROUTES: dict[str, Rule] = {
     "/channels/x": OPEN,
     # SMS gateways, the hotline, SP4N-LAPOR!: a PARTNER key, and the intake's signature besides.
     "/channels/intake": INTAKE_PARTNERS,
+    # Open311 GeoReport v2: reads as its caller may see (never personal data); POST requests
+    # needs a PARTNER `api_key`, which Open311 sends as a parameter (partners/open311.py).
+    "/open311/v2/discovery.{format}": OPEN,
+    "/open311/v2/services.{format}": OPEN,
+    "/open311/v2/services/{code}.{format}": OPEN,
+    "/open311/v2/requests.{format}": OPEN,
+    "/open311/v2/requests/{id}.{format}": OPEN,
+    "/open311/v2/tokens/{token}.{format}": OPEN,
 }
 
 

@@ -157,6 +157,10 @@ class Tour:
         if "/graphql" in command:
             body = json.loads(output.stdout)
             assert "errors" not in body and body.get("data") is not None, body
+        elif "/open311/" in command:
+            # GeoReport requests: a list of them, not the specification's errors.
+            body = json.loads(output.stdout)
+            assert body and all("service_request_id" in r for r in body), body
         elif "/channels/" in command:
             # A signed sample delivery, stored and answered with what it holds.
             body = json.loads(output.stdout)

@@ -38,8 +38,12 @@ class RunningServer:
     app: Any
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/graphql"
+        return f"{self.base_url}/graphql"
 
     @property
     def ws_url(self) -> str:
