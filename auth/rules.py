@@ -178,6 +178,10 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("Query", INBOX_WATCH, "channelDeliveries"),
         *_fields("Query", TEMPLATE_READERS, "replyTemplates"),
         *_fields("Query", WEBHOOK_MANAGERS, "webhookEndpoints"),
+        # Apollo Federation: the subgraph's SDL, and a gateway's references resolved by the
+        # rules of node(id:) (schema/federation.py) and each entity field's own rule.
+        *_fields("Query", OPEN, "_service _entities"),
+        ("_Service.sdl", OPEN),
         *_fields("Subscription", VISIBLE, "complaintEvents slaAlerts"),
         *_fields("Subscription", OPEN, "dashboard leaderboardChanges"),
         # Anyone may submit (the rate limit and the intake's own checks apply).

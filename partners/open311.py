@@ -161,11 +161,8 @@ def _query(params: dict[str, str], now: datetime) -> open311_db.RequestQuery:
         statuses = (statuses or []) + list(fmt.OPEN if status == "open" else fmt.CLOSED)
     start, end = _moment(params, "start_date"), _moment(params, "end_date")
     # The specification's window: the last 90 days unless given, never more than 90 days.
-    if start is None and end is None:
-        start = now - MAX_WINDOW
-    elif start is None:
-        assert end is not None
-        start = end - MAX_WINDOW
+    if start is None:
+        start = (end or now) - MAX_WINDOW
     elif end is not None and end - start > MAX_WINDOW:
         raise Refusal(400, "start_date and end_date span at most 90 days")
     if end is not None and end < start:

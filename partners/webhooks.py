@@ -15,7 +15,7 @@ import logging
 import random
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 import httpx
@@ -198,6 +198,25 @@ class WebhookSender:
         except httpx.HTTPError as exc:
             error = f"no answer: {exc!r}"
         latency = (time.perf_counter() - started) * 1000
+        try:
+            return await self._recorded(
+                endpoint, delivery, message_id, attempt, now, status, error, latency
+            )
+        except asyncpg.ForeignKeyViolationError:
+            return False  # the endpoint was deleted while its request was out
+
+    async def _recorded(
+        self,
+        endpoint: LeasedEndpointRow,
+        delivery: Delivery,
+        message_id: str,
+        attempt: int,
+        now: datetime,
+        status: int | None,
+        error: str | None,
+        latency: float,
+    ) -> bool:
+        """The request in the delivery log, and the cursor past it if it was answered 2xx."""
         async with self.pool.acquire() as conn, conn.transaction():
             await webhooks_db.record_delivery(
                 conn,

@@ -226,7 +226,7 @@ async def programme(info: Info, code: str) -> Programme | None:
     return Programme.from_row(row) if row else None
 
 
-async def _node(info: Info, type_name: str, key: str) -> Node | None:
+async def node_of(info: Info, type_name: str, key: str) -> Node | None:
     loaders = info.context.loaders
     if type_name in ("Region", "Category"):
         if type_name == "Region":
@@ -274,7 +274,7 @@ async def _visible_event(info: Info, event_id: int) -> ComplaintEvent | None:
 @strawberry.field(description="Any object by its global id.")
 async def node(info: Info, id: strawberry.ID) -> Node | None:
     type_name, key = parse_global_id(id)
-    return await _node(info, type_name, key)
+    return await node_of(info, type_name, key)
 
 
 @strawberry.field(description="The dashboard, once; subscribe to `dashboard` for live updates.")

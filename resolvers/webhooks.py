@@ -20,6 +20,7 @@ from kilas.resolvers.subscriptions import event_filter_of
 from kilas.schema import inputs
 from kilas.schema.errors import UserError
 from kilas.schema.ids import decode_event_cursor, decode_id
+from kilas.schema.node import required
 from kilas.schema.webhooks import (
     CreateWebhookEndpointPayload,
     WebhookEndpoint,
@@ -197,8 +198,8 @@ async def disable_webhook_endpoint(
                 disabled = await webhooks_db.disable(
                     conn, row.id, f"disabled by {ctx.actor}", ctx.clock.now()
                 )
-                assert disabled is not None
-                row = disabled
+                # Locked by _endpoint: it is there.
+                row = required(disabled, "the locked webhook endpoint")
     except DomainError as error:
         return WebhookEndpointPayload(errors=[UserError.from_domain(error)])
     return WebhookEndpointPayload(endpoint=WebhookEndpoint.from_row(row))

@@ -1,15 +1,18 @@
 """Assembles the one Kilas schema from the root fields in `resolvers`."""
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import AddValidationRules, SchemaExtension, ValidationCache
+from strawberry.federation import Schema as FederationSchema
+from strawberry.federation.schema import FederationAny
 from strawberry.schema.schema import DEFAULT_ALLOWED_OPERATION_TYPES
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.info import Info as StrawberryInfo
 
 from kilas.db.events import MAX_TIMELINE_PAGE
 from kilas.guard.cost import QueryCost
@@ -37,6 +40,7 @@ from kilas.resolvers.enforce import enforce
 from kilas.schema.complaints import Complaint, ComplaintEvent
 from kilas.schema.decimals import SCALARS
 from kilas.schema.extensions import RejectInvalidText
+from kilas.schema.federation import ENTITIES, MAX_REPRESENTATIONS
 from kilas.schema.programmes import Programme, WorkItem
 from kilas.schema.reference import Category, Opd, Region, SlaPolicy, SocialAccount
 
@@ -77,7 +81,7 @@ def _unexpected(error: GraphQLError) -> bool:
     )
 
 
-class KilasSchema(Schema):
+class KilasSchema(FederationSchema):
     # The compiled read path's answer to a query it has admitted before (compiler.run): the
     # same answer as the pipeline below, without running it again.
     answer_directly: Callable[..., Awaitable[Any]] | None = None
@@ -118,6 +122,34 @@ class KilasSchema(Schema):
             allowed_operation_types=allowed,
             operation_extensions=operation_extensions,
         )
+
+    def entities_resolver(
+        self, info: StrawberryInfo, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """`_entities` for a federation gateway: Kilas's entity types only (schema/federation.py),
+        each resolved by the rules of `node(id:)`; anything else is an error of its own item."""
+        if len(representations) > MAX_REPRESENTATIONS:
+            raise GraphQLError(
+                f"at most {MAX_REPRESENTATIONS} representations in one _entities call",
+                extensions={"code": "INVALID_INPUT"},
+            )
+        results: list[Any] = []  # objects, or each item's error
+        for representation in representations:
+            type_name = (
+                representation.get("__typename") if isinstance(representation, dict) else None
+            )
+            if type_name not in ENTITIES:
+                results.append(
+                    GraphQLError(
+                        f"not an entity of this subgraph: {type_name!r} (it has "
+                        f"{', '.join(ENTITIES)})",
+                        extensions={"code": "INVALID_INPUT"},
+                    )
+                )
+                continue
+            copied = FederationAny(dict(cast(dict[str, Any], representation)))
+            results.extend(super().entities_resolver(info, [copied]))
+        return results
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -162,12 +194,15 @@ def build_schema(
     if production:
         extensions.append(lambda: MaskUnexpected(should_mask_error=_unexpected))
     schema = KilasSchema(
+        # An Apollo Federation v2 subgraph (schema/federation.py); 2.5 composes with every
+        # Federation 2 gateway since mid-2023.
+        federation_version="2.5",
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
-        scalar_overrides=SCALARS,
+        scalar_overrides=dict(SCALARS),
         execution_context_class=ExecutionWithoutSuggestions if production else None,
     )
     # Every field's access rule (auth.rules), applied by one layer; a field without one fails.

@@ -1,6 +1,6 @@
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -20,6 +20,7 @@ from kilas.schema.enums import (
     SlaClock,
     SlaState,
 )
+from kilas.schema.federation import BY_ID, by_id
 from kilas.schema.ids import to_global_id, wib
 from kilas.schema.node import GeoPoint, Node, PageInfo, required
 from kilas.schema.reference import Category, Opd, OpdHead, Region, SlaPolicy
@@ -88,8 +89,17 @@ class ComplaintSla:
         return await head_at(info, self.opd_db_id, self.escalated_at)
 
 
-@strawberry.type(description="A citizen's complaint (aduan): one ticket from intake to closure.")
+@strawberry.type(
+    description="A citizen's complaint (aduan): one ticket from intake to closure.",
+    directives=BY_ID,
+)
 class Complaint(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: Any = None, **_: Any) -> "Complaint | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: Complaint | None = await by_id(info, "Complaint", id)
+        return found
+
     db_id: strawberry.Private[int]
     row: strawberry.Private[ComplaintRow]
     # The caller presented the tracking number (or just submitted the complaint).

@@ -1,5 +1,6 @@
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 
@@ -7,6 +8,7 @@ from kilas.db.programmes import ProgrammeRow, WorkItemRow
 from kilas.resolvers.context import Info
 from kilas.schema.complaints import Complaint, visible_complaint
 from kilas.schema.enums import ProgrammeStatus
+from kilas.schema.federation import BY_ID, by_id
 from kilas.schema.ids import to_global_id, wib
 from kilas.schema.node import GeoPoint, Node, PageInfo, required
 from kilas.schema.reference import Opd, Region
@@ -15,9 +17,16 @@ from kilas.schema.reference import Opd, Region
 @strawberry.type(
     description="A provincial programme (GRMS-like), e.g. the road-repair programme "
     "'Jalan Cantik', successor of 'Jateng Tanpa Lubang'. Amounts are in rupiah (IDR), exact "
-    "Decimal strings; percentages are Float numbers."
+    "Decimal strings; percentages are Float numbers.",
+    directives=BY_ID,
 )
 class Programme(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: Any = None, **_: Any) -> "Programme | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: Programme | None = await by_id(info, "Programme", id)
+        return found
+
     db_id: strawberry.Private[int]
     code: str
     name: str
@@ -87,8 +96,16 @@ class Programme(Node):
         return [WorkItem.from_row(row) for row in rows]
 
 
-@strawberry.type(description="A located piece of a programme's work, e.g. a road segment.")
+@strawberry.type(
+    description="A located piece of a programme's work, e.g. a road segment.", directives=BY_ID
+)
 class WorkItem(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: Any = None, **_: Any) -> "WorkItem | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: WorkItem | None = await by_id(info, "WorkItem", id)
+        return found
+
     db_id: strawberry.Private[int]
     name: str
     road_segment: str | None

@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -13,14 +14,22 @@ from kilas.db.reference import (
 )
 from kilas.resolvers.context import Info
 from kilas.schema.enums import OpdKind, RegionType, SocialPlatform
+from kilas.schema.federation import BY_CODE, BY_ID, by_code, by_id
 from kilas.schema.ids import to_global_id, wib
 from kilas.schema.node import GeoPoint, Node, required
 
 
 @strawberry.type(
-    description="One of the 35 regencies (kabupaten) and cities (kota) of Central Java."
+    description="One of the 35 regencies (kabupaten) and cities (kota) of Central Java.",
+    directives=BY_CODE,
 )
 class Region(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: Any = None, **_: Any) -> "Region | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: Region | None = await by_code(info, "Region", code)
+        return found
+
     code: str = strawberry.field(description="Kemendagri code, e.g. 33.74 for Kota Semarang.")
     name: str
     type: RegionType
@@ -121,8 +130,16 @@ class SocialAccount(Node):
         return Opd.from_row(await info.context.loaders.opd_by_id.load(self.opd_db_id))
 
 
-@strawberry.type(description="A provincial work unit (Organisasi Perangkat Daerah).")
+@strawberry.type(
+    description="A provincial work unit (Organisasi Perangkat Daerah).", directives=BY_ID
+)
 class Opd(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, id: Any = None, **_: Any) -> "Opd | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: Opd | None = await by_id(info, "Opd", id)
+        return found
+
     db_id: strawberry.Private[int]
     slug: str
     short_name: str
@@ -168,8 +185,16 @@ class Opd(Node):
         return await info.context.loaders.open_backlog_by_opd_id.load(self.db_id)
 
 
-@strawberry.type(description="What a complaint is about, and who handles it by default.")
+@strawberry.type(
+    description="What a complaint is about, and who handles it by default.", directives=BY_CODE
+)
 class Category(Node):
+    @classmethod
+    async def resolve_reference(cls, info: Info, code: Any = None, **_: Any) -> "Category | None":
+        """A federation gateway's reference to one, by the rules of `node(id:)`."""
+        found: Category | None = await by_code(info, "Category", code)
+        return found
+
     code: str
     name: str
     name_en: str
