@@ -7,6 +7,7 @@ from enum import Enum
 
 from kilas.auth.caller import Role
 from kilas.auth.rules import PersonalData, StaffNames, TrackingNumber
+from kilas.compiler.duplicates import possible_duplicates
 from kilas.compiler.heads import escalated_to_head, sla_escalated_to_head
 from kilas.compiler.objects import (
     Ctx,
@@ -263,6 +264,7 @@ COMPLAINT: dict[str, FieldFn] = {
     "createdAt": moment("created_at"),
     "updatedAt": moment("updated_at"),
     "trackingNumber": tracking_number,
+    "possibleDuplicates": possible_duplicates,
     "replies": replies,
     "externalRef": external_ref,
     "reporter": reporter,

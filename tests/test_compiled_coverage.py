@@ -78,3 +78,15 @@ def test_every_field_under_a_compiled_root_is_compiled(root: str, query: str, ro
         return
     assert fallbacks == []
     assert plan.compiled, root
+
+
+def test_each_types_field_table_is_its_modules_own() -> None:
+    """Not a copy: tests.differential_mutants patches the modules' tables, and a mutant that
+    patched a copy nobody reads would survive without the differential test being at fault
+    (compiler-tracking-number-open did, while `Complaint` was `{**COMPLAINT, …}`)."""
+    from kilas.compiler import complaints, fields, reference
+
+    assert fields.FIELDS["Complaint"] is complaints.COMPLAINT
+    assert fields.FIELDS["ComplaintEvent"] is complaints.EVENT
+    assert fields.FIELDS["Opd"] is reference.OPD
+    assert fields.FIELDS["WorkItem"] is reference.WORK_ITEM
