@@ -321,3 +321,11 @@ async def deliveries(conn: Connection, endpoint_ids: list[int], limit: int) -> l
             limit,
         )
     )
+
+
+async def prune_deliveries(conn: Connection, before: datetime) -> int:
+    """Forget the requests sent before `before`; returns how many rows went."""
+    status: str = await conn.execute(
+        "DELETE FROM webhook_deliveries WHERE attempted_at < $1", before
+    )
+    return int(status.split()[-1])

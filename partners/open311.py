@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -88,6 +88,10 @@ async def _params(request: Request) -> dict[str, str]:
     """The query string, and a POST's form (urlencoded, as the specification sends it, or a
     JSON object), one value per name (the first)."""
     values = dict(request.query_params.items())
+    if "api_key" in values:
+        # Out of the access log, which writes the request's query string as the scope holds it.
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k != "api_key"]
+        request.scope["query_string"] = urlencode(kept).encode()
     if request.method == "POST":
         raw = await request.body()
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -41,6 +41,9 @@ log = logging.getLogger("kilas.webhooks")
 FIRST_RETRY = timedelta(seconds=5)
 LONGEST_RETRY = timedelta(hours=1)
 LEASE = timedelta(seconds=60)
+# How long the delivery log keeps a request, and how often it is pruned.
+KEEP_DELIVERIES = timedelta(days=30)
+PRUNE_EVERY_SECONDS = 3600.0
 BATCH = 200
 # Events one endpoint is sent in one turn before the others get theirs.
 TURN = 500
@@ -80,6 +83,7 @@ class WebhookSender:
         self.disable_after = disable_after
         # Which instance holds a lease: this process, for its lifetime.
         self.owner = f"{uuid.uuid4()}"
+        self._pruned_at: float | None = None
         self.http = httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False)
         self._periodic = Periodic(
             "kilas-webhooks",
@@ -102,6 +106,7 @@ class WebhookSender:
 
     async def drain(self) -> int:
         """A turn for every endpoint due now; returns how many events were delivered."""
+        await self._prune()
         delivered = 0
         names: Names | None = None
         # Each endpoint once: one that is up to date is due again at the next pass.
@@ -118,6 +123,17 @@ class WebhookSender:
             assert names is not None
             seen.append(endpoint.id)
             delivered += await self._turn(endpoint, names)
+
+    async def _prune(self) -> None:
+        """The delivery log keeps 30 days (checked at most once an hour per instance)."""
+        mono = time.monotonic()
+        if self._pruned_at is not None and mono - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = mono
+        async with self.pool.acquire() as conn:
+            gone = await webhooks_db.prune_deliveries(conn, self.clock.now() - KEEP_DELIVERIES)
+        if gone:
+            log.info("webhook delivery log: %d requests older than 30 days forgotten", gone)
 
     async def _turn(self, endpoint: LeasedEndpointRow, names: Names) -> int:
         """Send one endpoint what it is due, until it is up to date, fails, or has had a turn's

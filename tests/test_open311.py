@@ -238,3 +238,21 @@ async def test_requests_filter_as_the_specification_says_within_the_callers_view
     ]:
         answer = await get(server, "requests.json", **params)
         assert answer.status_code == 400 and says in answer.json()[0]["description"], params
+
+
+async def test_an_api_key_in_the_query_string_stays_out_of_the_access_log() -> None:
+    from starlette.requests import Request
+
+    from kilas.partners.open311 import _params
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/open311/v2/requests.json",
+        "query_string": b"status=open&api_key=kls_secret&service_code=JALAN",
+        "headers": [],
+    }
+    params = await _params(Request(scope))
+    assert params["api_key"] == "kls_secret" and params["status"] == "open"
+    # uvicorn's access log writes the path and query string from this same scope.
+    assert scope["query_string"] == b"status=open&service_code=JALAN"

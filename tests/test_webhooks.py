@@ -401,3 +401,31 @@ async def test_a_served_kilas_delivers_new_events_at_once_and_after_a_restart(
     assert [r.cursor for r in received] == [first.cursor, first.cursor + 1, first.cursor + 2]
     for request in received:
         Webhook(secret).verify(request.body, request.headers)
+
+
+async def test_the_delivery_log_keeps_thirty_days(pool: asyncpg.Pool) -> None:
+    clock = ManualClock(datetime(2026, 11, 20, 8, tzinfo=UTC))
+    async with pool.acquire() as conn:
+        _, key_id = await partner_key(conn)
+        await complaint(conn, "33.74", at=clock.now())
+        event_id = await conn.fetchval("SELECT min(id) FROM complaint_events")
+        endpoint_id, _ = await endpoint(conn, key_id, "http://127.0.0.1:9/unused", cursor=10**9)
+        for days in (45, 31, 29, 1):
+            await webhooks_db.record_delivery(
+                conn,
+                endpoint_id=endpoint_id,
+                event_id=event_id,
+                message_id=f"msg_{days}",
+                attempt=1,
+                attempted_at=clock.now() - timedelta(days=days),
+                status_code=204,
+                error=None,
+                latency_ms=3.0,
+                succeeded=True,
+            )
+    s = sender(pool, clock)
+    async with running(s):
+        await s.drain()
+    async with pool.acquire() as conn:
+        kept = await webhooks_db.deliveries(conn, [endpoint_id], 100)
+    assert sorted(d.message_id for d in kept) == ["msg_1", "msg_29"]
