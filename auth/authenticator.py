@@ -192,6 +192,12 @@ def key_caller(row: ApiKeyRow, address: str = "") -> Caller:
     )
 
 
+def key_standing(row: ApiKeyRow | None, now: datetime) -> str | None:
+    """Why a key that something was registered for (a webhook endpoint) may not act for it
+    now: gone, revoked or expired; None while it may."""
+    return "the API key is gone" if row is None else key_refusal(row, now)
+
+
 def key_refusal(row: ApiKeyRow | KeyStandingRow, now: datetime) -> str | None:
     """Why a key may not be used now (revoked, expired), if it may not."""
     if row.revoked_at is not None:

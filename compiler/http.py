@@ -17,7 +17,7 @@ from kilas.auth.caller import CALLER_KEY, client_address
 from kilas.compiler.run import admitted_plan, answer_admitted, response_text
 from kilas.guard._caller import caller_key
 from kilas.guard._responses import send_json
-from kilas.guard.media import GRAPHQL_RESPONSE, GRAPHQL_RESPONSE_TYPE, negotiate
+from kilas.guard.media import content_type_of, negotiate
 from kilas.guard.ratelimit import COUNTED_KEY, RateLimiter, refusal
 
 _FIELDS = frozenset({"query", "variables", "operationName"})
@@ -29,9 +29,7 @@ _PLAIN_ACCEPT = frozenset({None, b"*/*", b"application/json"})
 def _media(accept: bytes | None) -> bytes | None:
     """The content type of the answer (guard.media's negotiation); None: not acceptable."""
     media = negotiate(accept.decode("latin-1") if accept is not None else None)
-    if media is None:
-        return None
-    return GRAPHQL_RESPONSE_TYPE.encode() if media == GRAPHQL_RESPONSE else _JSON
+    return content_type_of(media).encode() if media is not None else None
 
 
 class CompiledPosts:

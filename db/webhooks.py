@@ -146,21 +146,20 @@ async def enable(
 
 
 async def disable(
-    conn: Connection, endpoint_id: int, reason: str, now: datetime, *, owner: str | None = None
+    conn: Connection, endpoint_id: int, reason: str, now: datetime
 ) -> EndpointRow | None:
-    """Disabled with its reason; with `owner`, only while that instance holds the lease."""
+    """Disabled with its reason (its lease let go)."""
     return EndpointRow.from_optional(
         await conn.fetchrow(
             f"""
             UPDATE webhook_endpoints w SET state = 'DISABLED', disabled_reason = $2,
                 disabled_at = $3, lease_owner = NULL, lease_until = NULL, updated_at = $3
-            WHERE w.id = $1 AND ($4::text IS NULL OR w.lease_owner = $4)
+            WHERE w.id = $1
             RETURNING {ENDPOINT_COLUMNS}
             """,
             endpoint_id,
             reason,
             now,
-            owner,
         )
     )
 

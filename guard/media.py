@@ -83,6 +83,11 @@ def negotiate(accept: str | None) -> str | None:
     return GRAPHQL_RESPONSE if graphql_exact == 3 else JSON
 
 
+def content_type_of(media: str | None) -> str:
+    """The Content-Type header of an answer in the negotiated `media` (JSON when none)."""
+    return GRAPHQL_RESPONSE_TYPE if media == GRAPHQL_RESPONSE else JSON
+
+
 def accepts_html(accept: str | None) -> bool:
     """A browser's request for GraphiQL (`text/html` named outright)."""
     return accept is not None and any(

@@ -17,13 +17,7 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from kilas.guard._responses import error_body, send_json
-from kilas.guard.media import (
-    GRAPHQL_RESPONSE,
-    GRAPHQL_RESPONSE_TYPE,
-    MEDIA_KEY,
-    accepts_html,
-    negotiate,
-)
+from kilas.guard.media import GRAPHQL_RESPONSE, MEDIA_KEY, accepts_html, content_type_of, negotiate
 from kilas.guard.origin import origin_allowed
 from kilas.guard.sockets import GuardedLegacyWS, GuardedTransportWS, SocketGuard
 from kilas.guard.text import envelope_problem
@@ -81,8 +75,8 @@ class GuardedGraphQL(GraphQL[ContextT, RootT]):
 
     def create_response(self, response_data: Any, sub_response: Any) -> Any:
         response = super().create_response(response_data, sub_response)
-        if getattr(sub_response, "kilas_media", None) == GRAPHQL_RESPONSE:
-            response.headers["content-type"] = GRAPHQL_RESPONSE_TYPE
+        media = getattr(sub_response, "kilas_media", None)
+        response.headers["content-type"] = content_type_of(media)
         return response
 
     def _json_refusals(self, send: Send, media: str | None) -> Send:
@@ -106,10 +100,9 @@ class GuardedGraphQL(GraphQL[ContextT, RootT]):
             if status == 404 and not self.graphql_ide:
                 code = "GRAPHIQL_DISABLED"
                 reason = "GraphiQL is turned off on this server (KILAS_GRAPHIQL); POST queries"
-            content_type = (
-                GRAPHQL_RESPONSE_TYPE if media == GRAPHQL_RESPONSE else "application/json"
+            await send_json(
+                send, status, error_body(reason, code), content_type=content_type_of(media)
             )
-            await send_json(send, status, error_body(reason, code), content_type=content_type)
 
         return json_send
 

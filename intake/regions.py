@@ -4,7 +4,7 @@ else the intake's default. Pure: the regions are read once and passed in."""
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -86,3 +86,17 @@ class RegionFinder:
         if found is not None:
             return Located(found[2], RegionSource.TEXT)
         return Located(self.default_code, RegionSource.DEFAULT)
+
+
+class RegionCache:
+    """One RegionFinder for a process: regions change only by migration, so they are read the
+    first time a finder is asked for (by `read`) and its name patterns compiled once."""
+
+    def __init__(self, default_code: str) -> None:
+        self.default_code = default_code
+        self._finder: RegionFinder | None = None
+
+    async def finder(self, read: Callable[[], Awaitable[Sequence[RegionRow]]]) -> RegionFinder:
+        if self._finder is None:
+            self._finder = RegionFinder(await read(), self.default_code)
+        return self._finder

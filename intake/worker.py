@@ -21,7 +21,7 @@ from kilas.db.pool import Connection
 from kilas.db.rows import EventRow
 from kilas.domain.clock import Clock
 from kilas.domain.sla import SlaRules
-from kilas.intake.regions import RegionFinder
+from kilas.intake.regions import RegionCache
 from kilas.intake.take_in import take_in
 from kilas.live.bus import EventBus
 from kilas.live.hub import EventHub
@@ -82,8 +82,7 @@ class InboxWorker:
             log=log,
             failure="the channel inbox could not be read",
         )
-        # Regions change only by migration or pack: read once, on the first delivery.
-        self._regions: RegionFinder | None = None
+        self._regions = RegionCache(default_region)
 
     def wake(self) -> None:
         """A delivery was stored: look now rather than at the next poll."""
@@ -119,9 +118,7 @@ class InboxWorker:
         self, conn: Connection, delivery: DeliveryRow, now: datetime
     ) -> tuple[list[EventRow], dict[str, int]]:
         parsed = parse_delivery(parser_platform(delivery.platform), delivery.body)
-        if self._regions is None:
-            self._regions = RegionFinder(await reference_db.all_regions(conn), self.default_region)
-        regions = self._regions
+        regions = await self._regions.finder(lambda: reference_db.all_regions(conn))
         events: list[EventRow] = []
         created = known = 0
         for message in parsed.messages:

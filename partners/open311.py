@@ -30,7 +30,7 @@ from kilas.db import open311 as open311_db
 from kilas.db import reference as reference_db
 from kilas.domain import workflow
 from kilas.domain.errors import DomainError
-from kilas.intake.regions import RegionFinder, RegionSource
+from kilas.intake.regions import RegionCache, RegionSource
 from kilas.live.publish import run_and_publish
 from kilas.partners import open311_format as fmt
 from kilas.schema.ids import decode_id
@@ -174,9 +174,19 @@ def _query(params: dict[str, str], now: datetime) -> open311_db.RequestQuery:
     return open311_db.RequestQuery(None, _list(params, "service_code"), statuses, start, end)
 
 
+async def _visible_request(
+    conn: Any, complaint_id: int, caller: Caller
+) -> open311_db.RequestRow | None:
+    """One complaint as a service request, if the caller may see it."""
+    query = open311_db.RequestQuery([complaint_id], None, None, None, None)
+    rows = await open311_db.requests(conn, query, visibility(caller))
+    return rows[0] if rows else None
+
+
 class Open311:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
+        self._regions = RegionCache(settings.intake_default_region)
 
     def routes(self) -> list[Route]:
         get, post = ["GET"], ["POST"]
@@ -243,13 +253,11 @@ class Open311:
         params = await _params(request)
         caller = await _caller(request, params)
         (complaint_id,) = _request_ids([str(request.path_params["id"])])
-        state = request.app.state.kilas
-        query = open311_db.RequestQuery([complaint_id], None, None, None, None)
-        async with state.pool.acquire() as conn:
-            rows = await open311_db.requests(conn, query, visibility(caller))
-        if not rows:
+        async with request.app.state.kilas.pool.acquire() as conn:
+            row = await _visible_request(conn, complaint_id, caller)
+        if row is None:
             raise Refusal(404, f"no service request {request.path_params['id']}")
-        return _answer(request, [fmt.service_request(rows[0])], "service_requests")
+        return _answer(request, [fmt.service_request(row)], "service_requests")
 
     async def token(self, request: Request) -> Response:
         params = await _params(request)
@@ -258,13 +266,10 @@ class Open311:
         state = request.app.state.kilas
         async with state.pool.acquire() as conn:
             row = await complaints_db.complaint_by_channel_ref(conn, CHANNEL, TOKEN_PREFIX + token)
-            visible = []
-            if row is not None:
-                query = open311_db.RequestQuery([row.id], None, None, None, None)
-                visible = await open311_db.requests(conn, query, visibility(caller))
-        if not visible:
+            visible = await _visible_request(conn, row.id, caller) if row is not None else None
+        if visible is None:
             raise Refusal(404, f"no service request has the token {token!r}")
-        found = fmt.service_request(visible[0])["service_request_id"]
+        found = fmt.service_request_id(visible.id)
         return _answer(request, [{"token": token, "service_request_id": found}], "service_requests")
 
     async def submit(self, request: Request) -> Response:
@@ -314,7 +319,7 @@ class Open311:
             raise Refusal(400, "a location is required: lat and long, or address_string")
         async with state.pool.acquire() as conn:
             categories = {c.code for c in await reference_db.all_categories(conn)}
-            regions = RegionFinder(await reference_db.all_regions(conn), "33.74")
+            regions = await self._regions.finder(lambda: reference_db.all_regions(conn))
         if code not in categories:
             raise Refusal(400, f"no service {code!r}: GET services for the codes")
         located = regions.locate(f"{address} {description}", location)

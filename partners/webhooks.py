@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import asyncpg
 import httpx
 
-from kilas.auth.authenticator import key_caller, key_refusal
+from kilas.auth.authenticator import key_caller, key_standing
 from kilas.auth.caller import Caller
 from kilas.auth.policy import can_see_complaint, event_scope
 from kilas.db import api_keys as api_keys_db
@@ -140,7 +140,7 @@ class WebhookSender:
         worth; then let the lease go."""
         async with self.pool.acquire() as conn:
             key = await api_keys_db.key_by_id(conn, endpoint.api_key_id)
-            refusal = "the API key is gone" if key is None else key_refusal(key, self.clock.now())
+            refusal = key_standing(key, self.clock.now())
             if refusal is not None:
                 await webhooks_db.disable(
                     conn, endpoint.id, f"{refusal}: its webhooks stop", self.clock.now()
@@ -152,11 +152,12 @@ class WebhookSender:
         cursor = endpoint.cursor
         delivered = 0
         attempts = endpoint.failed_attempts
+        matching = endpoint_filter(endpoint).columns()
         while delivered < TURN:
             async with self.pool.acquire() as conn:
                 last = await events_db.last_event_id(conn)
                 rows = await events_db.matching_events_between(
-                    conn, cursor, last, **endpoint_filter(endpoint).columns(), limit=BATCH
+                    conn, cursor, last, **matching, limit=BATCH
                 )
                 batch = await load_batch(conn, rows)
             for delivery in batch:

@@ -5,7 +5,7 @@ is NOT_FOUND to it, as if it did not exist)."""
 import asyncpg
 import strawberry
 
-from kilas.auth.authenticator import key_refusal
+from kilas.auth.authenticator import key_refusal, key_standing
 from kilas.auth.caller import Role
 from kilas.db import api_keys as api_keys_db
 from kilas.db import events as events_db
@@ -176,7 +176,7 @@ async def enable_webhook_endpoint(
         async with ctx.pool.acquire() as conn, conn.transaction():
             row = await _endpoint(conn, ctx, endpoint_id)
             key = await api_keys_db.key_by_id(conn, row.api_key_id)
-            refusal = "the API key is gone" if key is None else key_refusal(key, ctx.clock.now())
+            refusal = key_standing(key, ctx.clock.now())
             if refusal is not None:
                 raise invalid("endpointId", f"{refusal}: its endpoints stay disabled")
             cursor = await _start(conn, after) if after is not None else None
