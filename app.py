@@ -48,6 +48,8 @@ from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboar
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
+from kilas.packs import Pack
+from kilas.packs.apply import apply_pack
 from kilas.partners.open311 import Open311
 from kilas.partners.webhooks import WebhookSender
 from kilas.resolvers import export
@@ -145,13 +147,14 @@ class KilasGraphQL(GuardedGraphQL[Context, None]):
         return UNSET
 
 
-async def prepare_database(database_url: str) -> None:
-    """Apply the pending migrations."""
+async def prepare_database(database_url: str, pack: Pack) -> None:
+    """Apply the pending migrations, then the province pack."""
     conn = await connect(database_url)
     try:
         applied = await migrate(conn)
         if applied:
             log.info("applied migrations %s", applied)
+        await apply_pack(conn, pack)
     finally:
         await conn.close()
 
@@ -285,11 +288,11 @@ def create_app(
                 stack.push_async_callback(asyncio.to_thread, embedded.stop)
             else:
                 database_url = settings.database_url
-            await prepare_database(database_url)
+            await prepare_database(database_url, settings.province)
             if settings.demo:
                 from kilas.demo import load_demo
 
-                await load_demo(database_url)
+                await load_demo(database_url, settings.province)
             pool = await create_pool(
                 database_url,
                 min_size=settings.db_pool_min,
@@ -330,7 +333,8 @@ def create_app(
                 hub,
                 clock,
                 settings.sla_rules,
-                default_region=settings.intake_default_region,
+                default_region=settings.default_region,
+                aliases=settings.province.aliases,
                 duplicates=settings.duplicate_search,
                 max_attempts=settings.inbox_max_attempts,
                 poll_interval=settings.inbox_poll_interval,
@@ -380,6 +384,7 @@ def create_app(
                     rate=settings.simulate_rate,
                     token=simulator_token(settings, clock),
                     channel_secrets=ChannelSecrets.of(settings),
+                    pack=settings.province,
                 )
                 simulation.start()
                 stack.push_async_callback(simulation.stop)

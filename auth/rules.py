@@ -170,7 +170,7 @@ FIELDS: dict[str, Rule] = dict(
             "Query",
             OPEN,
             "opds opd regions region categories slaPolicies programmes programme dashboard "
-            "opdPerformance regionPerformance leaderboard",
+            "opdPerformance regionPerformance leaderboard province",
         ),
         *_fields("Query", SUPERVISION, "accountability personalDataAccess"),
         *_fields("Query", SUPERVISION, "headAccountability"),
@@ -275,7 +275,15 @@ FIELDS: dict[str, Rule] = dict(
         *_fields("Opd", OPEN, "heads"),
         *_fields("OpdHead", OPEN, "id name title termStart termEnd accounts opd"),
         *_fields("OpdHeadAccount", OPEN, "platform handle verified"),
-        *_fields("Region", OPEN, "id code name type seat seatLocation openComplaints"),
+        *_fields("Region", OPEN, "id code bpsCode name type seat seatLocation openComplaints"),
+        *_fields(
+            "Province",
+            OPEN,
+            "code name nameEn shortName pack wallTitle wallProgrammeCode commandCenter "
+            "defaultRegionCode "
+            "mapLabels outline",
+        ),
+        *_fields("MapLabel", OPEN, "name at"),
         *_fields("Category", OPEN, "id code name nameEn defaultOpd resolutionHours"),
         *_fields(
             "SlaPolicy",

@@ -22,6 +22,7 @@ from typing import Any
 from kilas import _demo_texts as t
 from kilas.demo import CHANNEL_WEIGHTS
 from kilas.domain.sla import ESCALATION_TARGETS, SWEEPER_ACTOR, SlaRules
+from kilas.packs import DEFAULT_PACK, load_pack
 
 COMPLAINT_COLUMNS = (
     "id", "tracking_number", "channel", "external_ref", "reporter_name", "reporter_contact",
@@ -41,8 +42,9 @@ HOUR = 3600.0
 WIB = 7 * HOUR
 WARGA, OPERATOR = "synthetic:warga", "synthetic:operator"
 REJECTED_SHARE = 0.11
-# Semarang, Cilacap, Banyumas, Brebes and Surakarta send the most.
-BIG_REGIONS = {"33.74": 3.0, "33.01": 2.0, "33.02": 2.0, "33.29": 2.0, "33.72": 2.0}
+# Central Java's demo: its districts, reporters' names and the regions that send the most.
+DEMO = load_pack(DEFAULT_PACK).demo
+assert DEMO is not None
 # Intake by WIB hour of day (people write in the morning and the evening) and weekday (Mon=0).
 HOURLY = (2, 1, 1, 1, 2, 4, 7, 9, 10, 10, 9, 8, 8, 8, 7, 7, 7, 8, 9, 10, 10, 8, 5, 3)
 WEEKLY = (1.15, 1.1, 1.05, 1.0, 0.95, 0.75, 0.7)
@@ -98,7 +100,7 @@ class Generator:
         self.escalation_delays = [d.total_seconds() for d in rules.escalation_delays]
         self.auto_close = rules.auto_close_after.total_seconds()
         self.regions = ref.regions
-        self.region_weights = [BIG_REGIONS.get(r["code"], 1.0) for r in ref.regions]
+        self.region_weights = [DEMO.weights.get(r["code"], 1.0) for r in ref.regions]
         self.categories = [c for c in t.CATEGORY_WEIGHTS if c in ref.category_opd]
         self.category_weights = [t.CATEGORY_WEIGHTS[c] for c in self.categories]
         self.channels = [str(c) for c in CHANNEL_WEIGHTS]
@@ -123,11 +125,12 @@ class Generator:
         other = rng.choice([r["seat"] for r in self.regions if r["seat"] != seat])
         return {
             "seat": seat,
-            "kec": rng.choice(t.KECAMATAN[region["code"]]),
+            "kec": rng.choice(DEMO.places[region["code"]]),
             "region": f"{'Kota' if kota else 'Kabupaten'} {region['name']}",
             "road": f"{seat}–{other}",
             "km": str(rng.randint(2, 30)),
             "school": f"{rng.choice(('SMA', 'SMK'))} Negeri {rng.randint(1, 3)} {seat}",
+            "province": "Jateng",
         }
 
     def _text(self, region: dict[str, Any], category: str) -> tuple[str, ...]:
@@ -184,7 +187,7 @@ class Generator:
         if rng.random() < (0.25 if channel == "NATIONAL" else 0.07):
             return None, None, None, True, False
         confidential = rng.random() < 0.04
-        name = rng.choice(t.NAMES)
+        name = rng.choice(DEMO.names)
         if channel in ("X", "INSTAGRAM"):
             handle = f"@{name.split()[0].lower()}_{seat.lower()}{rng.randint(1, 99)}"
             return None, None, handle, False, confidential

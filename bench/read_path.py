@@ -45,6 +45,7 @@ from _wrk import LoadResult, require_wrk, run_wrk
 from bulk_load import database, load
 
 from kilas.demo import load_demo
+from kilas.packs import DEFAULT_PACK, load_pack
 from kilas.schema.ids import to_global_id
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/kilas_bench_read"
@@ -68,7 +69,7 @@ async def prepare(url: str, complaints: int) -> list[ReadQuery]:
             if not await conn.fetchval(
                 "SELECT EXISTS (SELECT FROM programmes WHERE code = $1)", PROGRAMME
             ):
-                await load_demo(url)
+                await load_demo(url, load_pack(DEFAULT_PACK))
             loaded = await conn.fetchval(
                 "SELECT count(*) FROM complaints WHERE tracking_number LIKE 'SYN-%'"
             )

@@ -49,6 +49,7 @@ SOCIAL_ACCOUNT: dict[str, FieldFn] = {
 REGION: dict[str, FieldFn] = {
     "id": global_id("Region", "code"),
     "code": column("code"),
+    "bpsCode": column("bps_code"),
     "name": column("name"),
     "type": column("type"),
     "seat": column("seat"),

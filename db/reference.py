@@ -10,7 +10,7 @@ from kilas.db.rows import Row
 OPD_COLUMNS = "id, slug, short_name, name, kind, head_name, head_title, created_at, updated_at"
 SOCIAL_COLUMNS = "id, opd_id, platform, handle, verified, external_id, created_at"
 CATEGORY_COLUMNS = "code, name, name_en, default_opd_id"
-REGION_COLUMNS = "code, name, type, seat, seat_lat, seat_lon"
+REGION_COLUMNS = "code, name, type, seat, seat_lat, seat_lon, bps_code"
 POLICY_COLUMNS = "id, name, effective_from, response_hours, resolution_hours, created_at"
 
 
@@ -22,6 +22,7 @@ class RegionRow(Row):
     seat: str
     seat_lat: float
     seat_lon: float
+    bps_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,3 +349,10 @@ async def insert_sla_policy(
         [(policy.id, code, hours) for code, hours in category_hours.items()],
     )
     return policy
+
+
+async def tracking_prefix(conn: Connection) -> str:
+    """What tracking numbers start with, by the province pack; a database no pack was applied
+    to yet is Central Java's (its migrations carried it)."""
+    prefix: str | None = await conn.fetchval("SELECT tracking_prefix FROM province")
+    return prefix or "JTG"

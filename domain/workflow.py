@@ -143,9 +143,10 @@ def _validate_submission(s: Submission) -> None:
 
 async def _new_tracking_number(conn: Connection, at: datetime) -> str:
     # 32^6 codes a day: a clash is rare, and checked rather than hoped away.
+    prefix = await reference_db.tracking_prefix(conn)
     while True:
         code = "".join(secrets.choice(_TRACKING_ALPHABET) for _ in range(6))
-        number = f"JTG-{at:%y%m%d}-{code}"
+        number = f"{prefix}-{at:%y%m%d}-{code}"
         if not await complaints_db.tracking_number_taken(conn, number):
             return number
 

@@ -4,7 +4,7 @@ else the intake's default. Pure: the regions are read once and passed in."""
 
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -14,8 +14,6 @@ from kilas.db.reference import RegionRow
 # citizen abroad): the text decides instead.
 MAX_SEAT_DISTANCE_KM = 75.0
 EARTH_RADIUS_KM = 6371.0
-# What people write instead of the official name.
-ALIASES = {"solo": "Surakarta"}
 
 
 class RegionSource(StrEnum):
@@ -39,15 +37,24 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 class RegionFinder:
-    def __init__(self, regions: Sequence[RegionRow], default_code: str) -> None:
+    def __init__(
+        self,
+        regions: Sequence[RegionRow],
+        default_code: str,
+        aliases: Mapping[str, str] | None = None,
+    ) -> None:
+        """`aliases`: what people write instead of a region's official name or its seat's
+        ("solo": "Surakarta"), from the province pack."""
         if not any(region.code == default_code for region in regions):
             raise ValueError(f"the intake's default region {default_code} is not a region")
         self.regions = list(regions)
         self.default_code = default_code
-        self._names = self._patterns(regions)
+        self._names = self._patterns(regions, aliases or {})
 
     @staticmethod
-    def _patterns(regions: Sequence[RegionRow]) -> list[tuple[re.Pattern[str], str]]:
+    def _patterns(
+        regions: Sequence[RegionRow], aliases: Mapping[str, str]
+    ) -> list[tuple[re.Pattern[str], str]]:
         """(pattern, code), the most specific first: "Kota Tegal" and "Kabupaten Tegal" before
         "Tegal", which (a seat's name too) means the city."""
         by_type: dict[tuple[str, str], str] = {
@@ -64,8 +71,9 @@ class RegionFinder:
             kota = by_type.get(("KOTA", region.name.lower()))
             plain.setdefault(region.name.lower(), kota or region.code)
             plain.setdefault(region.seat.lower(), region.code)
-        for alias, name in ALIASES.items():
+        for alias, name in aliases.items():
             code = by_type.get(("KOTA", name.lower())) or by_type.get(("KABUPATEN", name.lower()))
+            code = code or plain.get(name.lower())
             if code is not None:
                 plain.setdefault(alias, code)
         patterns = [*specific, *((re.escape(name), code) for name, code in plain.items())]
@@ -92,11 +100,12 @@ class RegionCache:
     """One RegionFinder for a process: regions change only by migration, so they are read the
     first time a finder is asked for (by `read`) and its name patterns compiled once."""
 
-    def __init__(self, default_code: str) -> None:
+    def __init__(self, default_code: str, aliases: Mapping[str, str] | None = None) -> None:
         self.default_code = default_code
+        self.aliases = aliases
         self._finder: RegionFinder | None = None
 
     async def finder(self, read: Callable[[], Awaitable[Sequence[RegionRow]]]) -> RegionFinder:
         if self._finder is None:
-            self._finder = RegionFinder(await read(), self.default_code)
+            self._finder = RegionFinder(await read(), self.default_code, self.aliases)
         return self._finder

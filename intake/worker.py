@@ -6,6 +6,7 @@ never committed), and it is taken again. A delivery that fails is retried later 
 after `max_attempts` it is DEAD: listed for operators, who replay it once the cause is fixed."""
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,6 +64,7 @@ class InboxWorker:
         rules: SlaRules,
         *,
         default_region: str,
+        aliases: Mapping[str, str] | None = None,
         duplicates: Search,
         max_attempts: int,
         poll_interval: float,
@@ -82,7 +84,7 @@ class InboxWorker:
             log=log,
             failure="the channel inbox could not be read",
         )
-        self._regions = RegionCache(default_region)
+        self._regions = RegionCache(default_region, aliases)
 
     def wake(self) -> None:
         """A delivery was stored: look now rather than at the next poll."""

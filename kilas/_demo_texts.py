@@ -1,99 +1,7 @@
-"""Data tables for kilas.demo: programmes and work items, place names, reporters and
-per-category complaint templates, in Indonesian. Templates use the placeholders {seat}, {kec},
-{region}, {road}, {km} and {school}; each complaint template comes with its resolution."""
-
-from typing import Any
-
-PROGRAMMES: tuple[dict[str, Any], ...] = (
-    {
-        "code": "JTL-2019", "name": "Jateng Tanpa Lubang", "owner": "dpubmck", "fiscal_year": 2019,
-        "description": "Penanganan lubang di seluruh ruas jalan provinsi berbasis laporan warga, "
-        "dengan target jalan provinsi bebas lubang sebelum Lebaran.",
-        "budget_idr": 150_412_806_500, "realisation_idr": 145_873_211_750,
-        "target": "2404.71", "achievement": "2331.57", "unit": "km", "status": "COMPLETED",
-    },
-    {
-        "code": "JALAN-CANTIK-2026", "name": "Jalan Cantik", "owner": "dpubmck",
-        "fiscal_year": 2026, "predecessor": "JTL-2019",
-        "description": "Lanjutan Jateng Tanpa Lubang: pemeliharaan dan peningkatan ruas jalan "
-        "provinsi agar mantap, mulus, bermarka dan berlampu.",
-        "budget_idr": 449_987_650_250, "realisation_idr": 306_120_447_830,
-        "target": "612.50", "achievement": "401.30", "unit": "km", "status": "ONGOING",
-    },
-    {
-        "code": "REHAB-SEKOLAH-2026", "name": "Rehabilitasi Ruang Kelas SMA/SMK/SLB",
-        "owner": "disdikbud", "fiscal_year": 2026,
-        "description": "Perbaikan ruang kelas rusak sedang dan berat di sekolah kewenangan "
-        "provinsi.",
-        "budget_idr": 126_045_318_400, "realisation_idr": 79_382_116_900,
-        "target": "420", "achievement": "265", "unit": "ruang kelas", "status": "ONGOING",
-    },
-)  # fmt: skip
-
-# Jalan Cantik 2026 work items: region, road, km from-to, progress %, planned start and end.
-WORK_ITEMS = (
-    ("33.21", "Semarang–Purwodadi", 12, 18, 100, "02-02", "05-29"),
-    ("33.20", "Kudus–Jepara", 4, 9, 100, "02-16", "06-12"),
-    ("33.18", "Pati–Tayu", 10, 16, 85, "04-06", "11-30"),
-    ("33.24", "Kaliwungu–Boja", 3, 9, 70, "05-04", "12-11"),
-    ("33.16", "Blora–Cepu", 20, 27, 62, "05-18", "12-18"),
-    ("33.08", "Magelang–Kopeng", 8, 13, 45, "06-15", "12-18"),
-    ("33.07", "Wonosobo–Dieng", 6, 14, 30, "07-06", "12-23"),
-    ("33.12", "Wonogiri–Pracimantoro", 15, 22, 12, "09-07", "12-23"),
-    ("33.03", "Purbalingga–Bobotsari", 5, 11, 0, "12-01", "12-30"),
-    ("33.17", "Rembang–Blora", 9, 15, 0, "12-07", "12-30"),
-)
-
-# Three kecamatan per regency/city, so that texts name places a local would recognise.
-KECAMATAN: dict[str, tuple[str, ...]] = {
-    code: tuple(names.split(", "))
-    for code, names in {
-        "33.01": "Kroya, Majenang, Sidareja",
-        "33.02": "Ajibarang, Sokaraja, Wangon",
-        "33.03": "Bobotsari, Bukateja, Kutasari",
-        "33.04": "Wanadadi, Karangkobar, Batur",
-        "33.05": "Gombong, Prembun, Karanganyar",
-        "33.06": "Kutoarjo, Bagelen, Loano",
-        "33.07": "Kertek, Garung, Sapuran",
-        "33.08": "Muntilan, Borobudur, Grabag",
-        "33.09": "Ampel, Cepogo, Simo",
-        "33.10": "Delanggu, Prambanan, Wedi",
-        "33.11": "Kartasura, Grogol, Weru",
-        "33.12": "Baturetno, Pracimantoro, Jatisrono",
-        "33.13": "Tawangmangu, Colomadu, Jaten",
-        "33.14": "Gemolong, Masaran, Sambungmacan",
-        "33.15": "Gubug, Godong, Wirosari",
-        "33.16": "Cepu, Randublatung, Kunduran",
-        "33.17": "Lasem, Sarang, Kragan",
-        "33.18": "Juwana, Tayu, Margorejo",
-        "33.19": "Jekulo, Mejobo, Gebog",
-        "33.20": "Pecangaan, Mlonggo, Welahan",
-        "33.21": "Mranggen, Sayung, Wedung",
-        "33.22": "Ambarawa, Bawen, Bergas",
-        "33.23": "Parakan, Kandangan, Ngadirejo",
-        "33.24": "Weleri, Kaliwungu, Boja",
-        "33.25": "Subah, Gringsing, Limpung",
-        "33.26": "Wiradesa, Kedungwuni, Doro",
-        "33.27": "Comal, Randudongkal, Petarukan",
-        "33.28": "Adiwerna, Bumijawa, Pangkah",
-        "33.29": "Bumiayu, Tanjung, Ketanggungan",
-        "33.71": "Magelang Utara, Magelang Selatan, Magelang Tengah",
-        "33.72": "Laweyan, Jebres, Banjarsari",
-        "33.73": "Argomulyo, Tingkir, Sidorejo",
-        "33.74": "Tembalang, Banyumanik, Pedurungan",
-        "33.75": "Pekalongan Utara, Pekalongan Barat, Pekalongan Timur",
-        "33.76": "Tegal Barat, Margadana, Tegal Timur",
-    }.items()
-}
-
-NAMES = (
-    "Sri Wahyuni", "Budi Santoso", "Siti Aminah", "Agus Setiawan", "Dwi Lestari", "Eko Prasetyo",
-    "Joko Susilo", "Rina Kurniawati", "Bambang Hartono", "Tri Wulandari", "Slamet Riyadi",
-    "Nur Hidayah", "Ahmad Fauzi", "Endang Sulistyowati", "Wahyu Nugroho", "Yuli Astuti",
-    "Heru Purnomo", "Lina Marlina", "Suparman", "Mulyono", "Dewi Anggraini", "Fajar Ramadhan",
-    "Ika Puspitasari", "Teguh Wibowo", "Retno Handayani", "Rudi Hermawan", "Puji Rahayu",
-    "Andi Saputra", "Kurniawan", "Ani Susanti",
-)  # fmt: skip
+"""Data tables for kilas.demo: per-category complaint templates and the notes of their handling,
+in Indonesian, for any province (its place names, roads and reporters come from its pack's
+demo). Templates use the placeholders {seat}, {kec}, {region}, {road}, {km}, {school} and
+{province}; each complaint template comes with its resolution."""
 
 # Shares of the province's complaint statistics: roads, education, labour, energy and social
 # assistance lead every year.
@@ -216,8 +124,8 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
          "Pompa Pamsimas sudah diganti dan air bersih mengalir kembali."),
     ),
     "TRANSPORTASI": (
-        ("Bus Trans Jateng koridor {seat} sering terlambat lebih dari 40 menit dan haltenya tidak "
-         "ada peneduh.", "Armada cadangan sudah dioperasikan dan halte diberi peneduh."),
+        ("Bus Trans {province} koridor {seat} sering terlambat lebih dari 40 menit dan haltenya "
+         "tidak ada peneduh.", "Armada cadangan sudah dioperasikan dan halte diberi peneduh."),
         ("Truk ODOL sering lewat ruas {road} dan parkir di bahu jalan.",
          "Operasi gabungan penertiban kendaraan ODOL sudah dilakukan di ruas {road}."),
         ("Lampu lalu lintas di simpang {kec} mati sejak tiga hari, sering hampir tabrakan.",
@@ -281,7 +189,7 @@ TEMPLATES: dict[str, tuple[tuple[str, str], ...]] = {
          "Pegawai yang bersangkutan sudah dibina dan absensi diperketat."),
     ),
     "INFORMASI": (
-        ("Mohon informasi jadwal dan syarat pendaftaran mudik gratis Pemprov Jateng tahun ini.",
+        ("Mohon informasi jadwal dan syarat pendaftaran mudik gratis Pemprov {province} tahun ini.",
          "Informasi jadwal dan syarat sudah kami kirimkan kepada pelapor."),
         ("Situs layanan Pemprov tidak bisa dibuka sejak kemarin, padahal saya perlu mengunduh "
          "formulir.", "Gangguan server sudah diatasi dan situs bisa diakses kembali."),

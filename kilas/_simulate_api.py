@@ -27,11 +27,11 @@ MUTATION_INPUTS = {
     "linkComplaintToWorkItem": "LinkComplaintToWorkItemInput",
 }
 REFERENCE = """
-query SimulatorReference {
+query SimulatorReference($programme: String!) {
   regions { code name type seat seatLocation { lat lon } }
   categories { code defaultOpd { slug } }
   opds { id slug socialAccounts { platform handle verified externalId } }
-  programme(code: "JALAN-CANTIK-2026") { workItems { id region { code } } }
+  programme(code: $programme) { workItems { id region { code } } }
 }
 """
 OPEN_COMPLAINTS = f"""
@@ -197,6 +197,7 @@ class Api:
         nodes: list[dict[str, Any]] = data["complaints"]["nodes"]
         return nodes
 
-    async def reference(self) -> dict[str, Any]:
-        data: dict[str, Any] = await self.execute(REFERENCE)
+    async def reference(self, programme: str) -> dict[str, Any]:
+        """Regions, categories, OPDs, and the work items of the demo's road programme."""
+        data: dict[str, Any] = await self.execute(REFERENCE, {"programme": programme})
         return data

@@ -13,7 +13,7 @@ from typing import Any
 
 from kilas import _demo_texts as t
 from kilas import demo
-from kilas._demo_channels import PROVINCE_ACCOUNTS
+from kilas.packs.model import Account as PackAccount
 
 # The demo's weights of the four platforms whose webhooks Kilas receives.
 PLATFORMS: dict[str, float] = {
@@ -49,13 +49,6 @@ class Account:
     external_id: str  # as the platform's webhooks name it
     opd: str | None = None  # the OPD's slug; None for the province's and unknown accounts
     verified: bool = False
-
-
-# Numbers and accounts that no OPD has registered in Kilas (yet).
-UNKNOWN_ACCOUNTS = (
-    Account("WHATSAPP", "6281128007700", "106540352247700"),
-    Account("X", "dinsos_jateng", "1287654321098769901"),
-)
 
 
 @dataclass(frozen=True)
@@ -101,6 +94,7 @@ class Accounts:
 
     by_route: dict[str, list[Account]]
     opd_categories: dict[str, dict[str, float]]  # OPD slug -> its categories' weights
+    names: tuple[str, ...]  # the citizens' names (the pack's demo reporters)
 
     def route(self, rng: random.Random) -> Route | None:
         weights = {kind: w for kind, w in ROUTES.items() if self.by_route.get(kind)}
@@ -130,7 +124,7 @@ class Accounts:
         place: str | None = None,
     ) -> Message:
         """`place`: the kecamatan and regency or city, which the citizen may name."""
-        author = _author(rng, route.platform, seat)
+        author = _author(rng, route.platform, seat, self.names)
         # Only a tweet carries the place the citizen shared.
         where = location if route.platform == "X" else None
         if place is not None and where is None and rng.random() < PLACED:
@@ -143,9 +137,14 @@ class Accounts:
         return Message(route, text, author, key, where)
 
 
-def accounts(opds: list[dict[str, Any]], category_opds: dict[str, str]) -> Accounts:
-    """From the server's OPDs and their social accounts (the reference query), the demo's
-    province accounts (Kilas lists them nowhere) and the unknown ones."""
+def accounts(
+    opds: list[dict[str, Any]],
+    category_opds: dict[str, str],
+    pack_accounts: tuple[PackAccount, ...],
+    names: tuple[str, ...],
+) -> Accounts:
+    """From the server's OPDs and their social accounts (the reference query), and the pack
+    demo's province accounts (Kilas lists them nowhere) and unregistered ones."""
     by_route: dict[str, list[Account]] = {kind: [] for kind in ROUTES}
     for opd in sorted(opds, key=lambda o: o["slug"]):
         for a in opd.get("socialAccounts") or []:
@@ -154,14 +153,15 @@ def accounts(opds: list[dict[str, Any]], category_opds: dict[str, str]) -> Accou
                     a["platform"], a["handle"], a["externalId"], opd["slug"], a["verified"]
                 )
                 by_route["OPD" if a["verified"] else "UNVERIFIED"].append(account)
-    for _owner, platform, handle, external_id in PROVINCE_ACCOUNTS:
-        by_route["PROVINCE"].append(Account(platform, handle, external_id))
-    by_route["UNKNOWN"] = list(UNKNOWN_ACCOUNTS)
+    for a in pack_accounts:
+        if a.external_id and a.kind in ("PROVINCE", "UNREGISTERED"):
+            route = "PROVINCE" if a.kind == "PROVINCE" else "UNKNOWN"
+            by_route[route].append(Account(a.platform, a.handle, a.external_id))
     opd_categories: dict[str, dict[str, float]] = {}
     for code, slug in sorted(category_opds.items()):
         if code in t.CATEGORY_WEIGHTS:
             opd_categories.setdefault(slug, {})[code] = t.CATEGORY_WEIGHTS[code]
-    return Accounts(by_route, opd_categories)
+    return Accounts(by_route, opd_categories, names)
 
 
 def reporter(message: Message) -> dict[str, Any]:
@@ -172,8 +172,8 @@ def reporter(message: Message) -> dict[str, Any]:
     return {"name": author.name, "contact": contact, "handle": author.handle}
 
 
-def _author(rng: random.Random, platform: str, seat: str) -> Author:
-    name = rng.choice(t.NAMES)
+def _author(rng: random.Random, platform: str, seat: str, names: tuple[str, ...]) -> Author:
+    name = rng.choice(names)
     first, *rest = name.lower().split()
     place = seat.lower().replace(" ", "")
     if platform == "WHATSAPP":

@@ -11,6 +11,7 @@ from kilas import _demo_texts as t
 from kilas import demo
 from kilas._simulate_messages import Accounts, Message, Route, accounts, reporter
 from kilas.db.reference import RegionRow
+from kilas.packs.model import Account as PackAccount
 
 # The demo's own weights, place names and reporters, so that a simulated complaint reads like a
 # loaded one.
@@ -63,6 +64,7 @@ class Planner:
     category_opds: dict[str, str]  # category code -> default OPD slug
     work_item_regions: frozenset[str]  # regions with a Jalan Cantik work item
     tag: str  # makes external references unique to this run
+    locale: demo.Locale  # the pack's place names and reporters
     accounts: Accounts | None = None  # whom citizens write to on the platforms
     channel_share: float = 0.0  # of new complaints, the share sent as platform messages
     made: int = 0
@@ -90,8 +92,8 @@ class Planner:
         route = self.route()
         n, channel = self.made, route.platform if route else self.channel()
         category = _pick(rng, (route and route.categories) or t.CATEGORY_WEIGHTS)
-        code = _pick(rng, {c: demo.BIG_REGIONS.get(c, 1.0) for c in self.regions})
-        ctx = _context(rng, self.regions[code], self.neighbours[code])
+        code = _pick(rng, {c: self.locale.weights.get(c, 1.0) for c in self.regions})
+        ctx = _context(rng, self.regions[code], self.neighbours[code], self.locale)
         core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
         reason = _pick(rng, REJECTIONS) if rng.random() < 0.1 else None
         if route is not None and route.kind == "OPD":
@@ -109,6 +111,8 @@ class Planner:
                           duplicate_of=original.n if original else None)]  # fmt: skip
         else:
             wrong = t.REASSIGN.get(category, ("", "")) if rng.random() < 0.07 else ("", "")
+            if self.category_opds.get(wrong[0]) == self.category_opds.get(category):
+                wrong = ("", "")  # one OPD handles both in this province: nothing to hand on
             if wrong[0] and given:
                 given = wrong[0]  # the reporter's wrong pick on the form
             steps = self._lifecycle(category, code, ctx, resolution, wrong)
@@ -271,7 +275,7 @@ class Planner:
                 "lat": round(region.seat_lat + rng.gauss(0, 0.03), 5),
                 "lon": round(region.seat_lon + rng.gauss(0, 0.03), 5),
             }
-        who = demo.reporter(rng, _channel(channel), region.seat)
+        who = demo.reporter(rng, _channel(channel), region.seat, self.locale.names)
         submission["anonymous"] = bool(who.get("anonymous"))
         submission["confidential"] = bool(who.get("confidential"))
         if not submission["anonymous"]:
@@ -288,7 +292,12 @@ def _channel(value: str) -> Any:
 
 
 def planner(
-    rng: random.Random, reference: dict[str, Any], tag: str, channel_share: float = 0.0
+    rng: random.Random,
+    reference: dict[str, Any],
+    tag: str,
+    locale: demo.Locale,
+    pack_accounts: tuple[PackAccount, ...] = (),
+    channel_share: float = 0.0,
 ) -> Planner:
     """A planner for the regions, categories, work items and accounts the server answered
     with; `channel_share` of its new complaints are platform messages."""
@@ -313,6 +322,11 @@ def planner(
         category_opds=category_opds,
         work_item_regions=frozenset(w["region"]["code"] for w in programme["workItems"]),
         tag=tag,
-        accounts=accounts(reference["opds"], category_opds) if channel_share else None,
+        locale=locale,
+        accounts=(
+            accounts(reference["opds"], category_opds, pack_accounts, locale.names)
+            if channel_share
+            else None
+        ),
         channel_share=channel_share,
     )

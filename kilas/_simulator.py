@@ -17,6 +17,8 @@ from kilas._simulate_channels import Receivers
 from kilas._simulate_messages import Message
 from kilas._simulate_plans import Case, Planner, Step, planner
 from kilas._simulate_report import Report
+from kilas.demo import Locale
+from kilas.packs import DEFAULT_PACK, Pack, load_pack
 
 log = logging.getLogger("kilas.simulate")
 
@@ -46,6 +48,7 @@ class Simulator:
         verbose: bool = False,
         channels: Receivers | None = None,
         channel_share: float = DEFAULT_CHANNEL_SHARE,
+        pack: Pack | None = None,
     ) -> None:
         if rate <= 0:
             raise ValueError("the rate must be a positive number of events per minute")
@@ -53,6 +56,9 @@ class Simulator:
             raise ValueError("the channel share must be between 0 and 1")
         seed = seed if seed is not None else random.randrange(2**32)
         self.api = api
+        # The province's demo: place names, reporters, accounts, its road programme.
+        self.pack = pack or load_pack(DEFAULT_PACK)
+        self.locale = Locale.of(self.pack)
         self.rate = rate
         # Without receivers, every complaint goes through the API.
         self.channels = channels
@@ -71,8 +77,11 @@ class Simulator:
 
     async def prepare(self) -> None:
         """Read the reference data, and take on part of the open backlog already there."""
-        reference = await self.api.reference()
-        self.planner = planner(self.rng, reference, self.tag, self.channel_share)
+        assert self.pack.demo is not None  # Locale.of refuses a pack without one
+        reference = await self.api.reference(self.pack.demo.roads_programme)
+        self.planner = planner(
+            self.rng, reference, self.tag, self.locale, self.pack.demo.accounts, self.channel_share
+        )
         self._opd_ids = {o["slug"]: o["id"] for o in reference["opds"]}
         for item in (reference.get("programme") or {"workItems": []})["workItems"]:
             self._work_items.setdefault(item["region"]["code"], item["id"])

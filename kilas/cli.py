@@ -15,6 +15,14 @@ from kilas import _cli_auth
 from kilas.settings import Settings
 
 
+def _pack(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pack",
+        help="province pack: jateng (default), sumut, or a pack folder's path (KILAS_PACK); a "
+        "database serves the province of the first pack applied to it",
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data-dir",
@@ -43,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
         "and stops it cleanly on Ctrl-C or SIGTERM.",
     )
     _common(serve)
+    _pack(serve)
     serve.add_argument("--host", help="interface to listen on (KILAS_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (KILAS_PORT, default 8000)")
     serve.add_argument(
@@ -62,19 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser(
         "migrate",
         help="apply pending database migrations and exit",
-        description="Apply the numbered SQL migrations not yet applied. An edited, already "
-        "applied migration is refused.",
+        description="Apply the numbered SQL migrations not yet applied, then the province "
+        "pack. An edited, already applied migration is refused.",
     )
     _common(migrate)
+    _pack(migrate)
 
     seed = commands.add_parser(
         "seed",
-        help="apply migrations (they carry the reference data); with --demo, load demo data",
-        description="Reference data (regions, OPDs, categories, SLA policies) comes with the "
-        "migrations; --demo adds programmes and a few hundred complaints with timelines. "
+        help="apply migrations and the province pack; with --demo, load demo data",
+        description="Reference data (regions, OPDs, categories, SLA policies) comes from the "
+        "province pack; --demo adds programmes and a few hundred complaints with timelines. "
         "Loading twice does not duplicate anything.",
     )
     _common(seed)
+    _pack(seed)
     seed.add_argument("--demo", action="store_true", help="load the demo data too")
 
     _simulate_parser(commands)
@@ -136,6 +147,7 @@ def _simulate_parser(commands: Any) -> None:
         help="signs the X messages: the server's KILAS_X_CONSUMER_SECRET (default: that "
         "variable; unset in development, the development secret)",
     )
+    _pack(simulate)
     simulate.add_argument("--seed", type=int, help="the same seed makes the same stream")
     simulate.add_argument("--count", type=int, help="stop after this many events")
     simulate.add_argument("--duration", type=float, help="stop after this many seconds")
@@ -176,6 +188,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> int:
                 channel_share=args.channel_share,
                 # The flags are these settings' overrides (_settings).
                 channel_secrets=ChannelSecrets.of(settings),
+                pack=settings.province,
             )
         )
     except SimulationStopped as exc:
@@ -279,20 +292,23 @@ def _serve(settings: Settings) -> int:
     return 0
 
 
-async def _migrate(url: str, demo: bool) -> None:
+async def _migrate(url: str, settings: Settings, demo: bool) -> None:
     from kilas.db.migrate import migrate
     from kilas.db.pool import connect
+    from kilas.packs.apply import apply_pack
 
     conn = await connect(url)
     try:
         applied = await migrate(conn)
+        print(f"migrations applied: {applied or 'none pending'}")
+        pack = await apply_pack(conn, settings.province)
     finally:
         await conn.close()
-    print(f"migrations applied: {applied or 'none pending'}")
+    print(pack or f"province pack {settings.province.key!r}: unchanged")
     if demo:
         from kilas.demo import load_demo
 
-        created = await load_demo(url)
+        created = await load_demo(url, settings.province)
         print(f"demo complaints created: {created}")
 
 
@@ -329,11 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("apikey", "token"):
         return _cli_auth.run(args, settings, _database)
     from kilas.db.migrate import MigrationError
+    from kilas.packs import PackError
 
     try:
         with _database(settings) as url:
-            asyncio.run(_migrate(url, demo=args.command == "seed" and args.demo))
-    except MigrationError as exc:
+            asyncio.run(_migrate(url, settings, demo=args.command == "seed" and args.demo))
+    except (MigrationError, PackError) as exc:
         print(f"kilas: {exc}", file=sys.stderr)
         return 1
     return 0

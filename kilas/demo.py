@@ -1,5 +1,7 @@
-"""Realistic demo data: the road programmes Jateng Tanpa Lubang and Jalan Cantik with located
-work items, and about 300 complaints from the last weeks with their whole timelines.
+"""Realistic demo data for a province pack's demo (packs/<name>/demo/): its programmes (Central
+Java's road programmes Jateng Tanpa Lubang and Jalan Cantik) with located work items, its heads
+and official accounts, and about 300 complaints from the last weeks with their whole timelines,
+written with its place names.
 
 Everything goes through the domain commands, so the demo exercises the same rules, deadlines and
 event log as live traffic. The complaints are planned from a fixed seed, relative to a moment
@@ -20,13 +22,14 @@ from typing import Any, TypeVar
 import asyncpg
 
 from kilas import _demo_texts as t
-from kilas._demo_channels import load_demo_channels
-from kilas._demo_heads import load_demo_heads
 from kilas.db import programmes as programmes_db
 from kilas.db import reference as reference_db
 from kilas.db.pool import connect
 from kilas.domain import admin, workflow
 from kilas.domain.lifecycle import Channel, RejectionReason, Status
+from kilas.packs import Pack, PackError
+from kilas.packs.apply import add_accounts, add_heads
+from kilas.packs.model import Demo as PackDemo
 
 log = logging.getLogger("kilas.demo")
 K = TypeVar("K")
@@ -38,9 +41,7 @@ WARGA, OPERATOR = "demo:warga", "demo:operator"
 # Serialises concurrent loads (several workers starting with KILAS_DEMO at once).
 _DEMO_LOCK = 0x4B494C44
 
-_WORK_ITEMS_OF = "JALAN-CANTIK-2026"
 _AMOUNTS = ("budget_idr", "realisation_idr", "target", "achievement")
-_WORK_ITEM_ROADS = {region: (road, a, b) for region, road, a, b, *_ in t.WORK_ITEMS}
 
 
 def _work_item_name(road: str, km_from: int, km_to: int) -> str:
@@ -56,7 +57,6 @@ SOCIAL = {Channel.X, Channel.INSTAGRAM, Channel.FACEBOOK}
 CHAT = {Channel.WHATSAPP, Channel.SMS}
 # Forms and operators record a category at intake; messages get one from the operator.
 CATEGORISED = {Channel.WEB, Channel.APP, Channel.NATIONAL, Channel.HOTLINE, Channel.WALK_IN}
-BIG_REGIONS = {"33.74": 3.0, "33.01": 2.0, "33.02": 2.0, "33.29": 2.0, "33.72": 2.0}
 _PHONE_PREFIXES = ("0812", "0813", "0821", "0852", "0857", "0878", "0896")
 
 # Final status by the complaint's age in hours: fresh ones are still open, old ones mostly closed.
@@ -101,6 +101,32 @@ class Plan:
     work_item: str | None = None
 
 
+@dataclass(frozen=True)
+class Locale:
+    """What the texts take from the pack's demo: its districts, roads and reporters' names, and
+    the province as people write it ("Pemprov Jateng")."""
+
+    province: str
+    places: Mapping[str, tuple[str, ...]]
+    weights: Mapping[str, float]  # region code -> how many more complaints than the others
+    roads: Mapping[str, tuple[str, int, int]]  # region code -> the work item's road and km
+    names: tuple[str, ...]
+    category_opds: Mapping[str, str]  # category code -> its default OPD's slug
+
+    @classmethod
+    def of(cls, pack: Pack) -> "Locale":
+        if pack.demo is None:
+            raise PackError(f"pack {pack.key!r} has no demo (its demo/ folder)")
+        return cls(
+            province=pack.short_name,
+            places=pack.demo.places,
+            weights=pack.demo.weights,
+            roads={r.region: (r.road, r.km_from, r.km_to) for r in pack.demo.roads},
+            names=pack.demo.names,
+            category_opds={c.code: c.default_opd for c in pack.categories},
+        )
+
+
 def pick(rng: random.Random, weights: Mapping[K, float]) -> K:
     return rng.choices(list(weights), list(weights.values()))[0]
 
@@ -130,13 +156,13 @@ def nearest_seats(regions: list[reference_db.RegionRow]) -> dict[str, list[str]]
 
 
 def context(
-    rng: random.Random, region: reference_db.RegionRow, neighbours: list[str]
+    rng: random.Random, region: reference_db.RegionRow, neighbours: list[str], locale: Locale
 ) -> dict[str, str]:
     """Place names for one complaint's texts."""
     seat, kota = region.seat, region.type == "KOTA"
-    kec = rng.choice(t.KECAMATAN[region.code])
-    if region.code in _WORK_ITEM_ROADS:
-        road, km_from, km_to = _WORK_ITEM_ROADS[region.code]
+    kec = rng.choice(locale.places.get(region.code) or (seat,))
+    if region.code in locale.roads:
+        road, km_from, km_to = locale.roads[region.code]
         km = rng.randint(km_from, km_to)
     else:
         road, km = f"{seat}–{rng.choice(neighbours)}", rng.randint(2, 30)
@@ -153,13 +179,16 @@ def context(
         "road": road,
         "km": str(km),
         "school": school,
+        "province": locale.province,
     }
 
 
-def reporter(rng: random.Random, channel: Channel, seat: str) -> dict[str, Any]:
+def reporter(
+    rng: random.Random, channel: Channel, seat: str, names: tuple[str, ...]
+) -> dict[str, Any]:
     if rng.random() < (0.25 if channel is Channel.NATIONAL else 0.07):
         return {"anonymous": True}
-    name = rng.choice(t.NAMES)
+    name = rng.choice(names)
     first, *rest = name.lower().split()
     who: dict[str, Any] = {"confidential": rng.random() < 0.04}
     if channel in (Channel.X, Channel.INSTAGRAM):
@@ -177,7 +206,12 @@ def reporter(rng: random.Random, channel: Channel, seat: str) -> dict[str, Any]:
 
 
 def _timeline(
-    rng: random.Random, plan: Plan, ctx: dict[str, str], resolution: str, wrong: tuple[str, str]
+    rng: random.Random,
+    plan: Plan,
+    ctx: dict[str, str],
+    resolution: str,
+    wrong: tuple[str, str],
+    roads: Mapping[str, tuple[str, int, int]],
 ) -> list[Step]:
     """The commands after submission that lead to the plan's outcome, hours increasing."""
     steps: list[Step] = []
@@ -202,7 +236,7 @@ def _timeline(
     late = rng.random() < 0.17
     first = rng.choice(t.FOLLOW_UPS.get(category, t.FOLLOW_UPS[""])).format(**ctx)
     add("follow_up", rng.uniform(25, 72) if late else rng.uniform(0.5, 20), note=first)
-    road = _WORK_ITEM_ROADS.get(plan.region.code)
+    road = roads.get(plan.region.code)
     if category == "JALAN" and road is not None and rng.random() < 0.75:
         plan.work_item = _work_item_name(*road)
         add("link", rng.uniform(0.5, 6))
@@ -241,9 +275,10 @@ def _plan(
     region: reference_db.RegionRow,
     neighbours: list[str],
     earlier: list[Plan],
+    locale: Locale,
 ) -> Plan:
     outcome = pick(rng, next(weights for limit, weights in _OUTCOMES if age < limit))
-    ctx = context(rng, region, neighbours)
+    ctx = context(rng, region, neighbours, locale)
     core, resolution = (s.format(**ctx) for s in rng.choice(t.TEMPLATES[category]))
     reason = pick(rng, _REJECTIONS) if outcome is Status.REJECTED else None
     original: Plan | None = None
@@ -266,6 +301,8 @@ def _plan(
     wrong = ("", "")
     if outcome not in (Status.RECEIVED, Status.REJECTED) and rng.random() < 0.07:
         wrong = t.REASSIGN.get(category, wrong)
+        if locale.category_opds.get(wrong[0]) == locale.category_opds.get(category):
+            wrong = ("", "")  # one OPD handles both in this province: nothing to hand on
         if given_category and wrong[0]:
             # The reporter's own wrong pick on the form is the usual reason for a re-disposition.
             given_category = wrong[0]
@@ -293,14 +330,14 @@ def _plan(
         lat=lat,
         lon=lon,
         media_urls=media,
-        **reporter(rng, channel, region.seat),
+        **reporter(rng, channel, region.seat, locale.names),
     )
     plan = Plan(n, age, outcome, category, region, core if reason is None else "", submission)
     if reason is not None:
         dup = original.n if original else 0
         plan.steps = [Step("reject", rng.uniform(0.3, 8), note, reason=reason, duplicate_of=dup)]
     else:
-        plan.steps = _timeline(rng, plan, ctx, resolution, wrong)
+        plan.steps = _timeline(rng, plan, ctx, resolution, wrong, locale.roads)
     if plan.steps and plan.steps[-1].hours > 0.95 * age:
         # Squeeze the timeline of a young complaint so that nothing happens in the future.
         scale = 0.95 * age / plan.steps[-1].hours
@@ -308,7 +345,7 @@ def _plan(
     return plan
 
 
-def _plans(regions: list[reference_db.RegionRow]) -> list[Plan]:
+def _plans(regions: list[reference_db.RegionRow], locale: Locale) -> list[Plan]:
     """All complaints, oldest first, from the seed alone: the same on every load."""
     rng = random.Random(SEED)
     by_code = {r.code: r for r in regions}
@@ -317,14 +354,14 @@ def _plans(regions: list[reference_db.RegionRow]) -> list[Plan]:
     ages = sorted((0.2 + DAYS * 24 * rng.random() ** 1.25 for _ in range(COMPLAINTS)), reverse=True)
     channels = _spread(rng, CHANNEL_WEIGHTS, COMPLAINTS, 3)
     categories = _spread(rng, t.CATEGORY_WEIGHTS, COMPLAINTS, 3)
-    region_weights = {code: BIG_REGIONS.get(code, 1.0) for code in by_code}
+    region_weights = {code: locale.weights.get(code, 1.0) for code in by_code}
     codes = _spread(rng, region_weights, COMPLAINTS, 1)
     plans: list[Plan] = []
     for i, age in enumerate(ages):
         region = by_code[codes[i]]
         plans.append(
             _plan(rng, i + 1, age, channels[i], categories[i], region, neighbours[region.code],
-                  plans)
+                  plans, locale)
         )  # fmt: skip
     return plans
 
@@ -385,13 +422,14 @@ class _Loader:
 
 
 async def _load_programmes(
-    conn: asyncpg.Connection, regions: list[reference_db.RegionRow]
+    conn: asyncpg.Connection, regions: list[reference_db.RegionRow], demo: PackDemo
 ) -> dict[str, int]:
-    """Create the missing programmes and their work items; return Jalan Cantik's items by name."""
+    """Create the missing programmes and their work items; return the road programme's items
+    (Jalan Cantik's) by name."""
     opds = {r.slug: r.id for r in await reference_db.all_opds(conn)}
     seats = {r.code: (r.seat_lat, r.seat_lon) for r in regions}
     rng = random.Random(SEED)
-    for spec in t.PROGRAMMES:
+    for spec in demo.programmes:
         async with conn.transaction():
             if await programmes_db.programme_by_code(conn, spec["code"]) is not None:
                 continue
@@ -409,9 +447,11 @@ async def _load_programmes(
                     "predecessor_id": before.id if before else None,
                 },
             )
-            if spec["code"] != _WORK_ITEMS_OF:
+            if spec["code"] != demo.roads_programme:
                 continue
-            for region, road, km_from, km_to, progress, start, end in t.WORK_ITEMS:
+            for r in demo.roads:
+                region, road, km_from, km_to = r.region, r.road, r.km_from, r.km_to
+                progress, start, end = r.progress, r.start, r.end
                 lat, lon = seats[region]
                 status = (
                     "PLANNED" if progress == 0 else "COMPLETED" if progress == 100 else "ONGOING"
@@ -432,27 +472,45 @@ async def _load_programmes(
                         "planned_end": date.fromisoformat(f"2026-{end}"),
                     },
                 )
-    jalan_cantik = await programmes_db.programme_by_code(conn, _WORK_ITEMS_OF)
+    jalan_cantik = await programmes_db.programme_by_code(conn, demo.roads_programme)
     if jalan_cantik is None:
         return {}
     items = await programmes_db.work_items_by_programme_ids(conn, [jalan_cantik.id])
     return {r.name: r.id for r in items}
 
 
-async def load_demo(database_url: str) -> int:
-    """Load the demo data; return the number of complaints created (0 when already loaded)."""
+async def _newest_demo_complaint(conn: asyncpg.Connection) -> datetime:
+    """A change of head falls within the demo's weeks: counted back from its newest complaint
+    (from now, on a first load)."""
+    anchor: datetime = await conn.fetchval(
+        "SELECT coalesce(max(created_at), now()) FROM complaints WHERE external_ref LIKE 'demo-%'"
+    )
+    return anchor
+
+
+async def load_demo(database_url: str, pack: Pack) -> int:
+    """Load the pack's demo data; return the number of complaints created (0 when already
+    loaded)."""
+    locale = Locale.of(pack)
+    assert pack.demo is not None  # Locale.of refuses a pack without one
     conn = await connect(database_url)
     try:
         # Held until the connection closes, so concurrent loaders run one after the other.
         await conn.execute("SELECT pg_advisory_lock($1)", _DEMO_LOCK)
         regions = await reference_db.all_regions(conn)
-        await load_demo_heads(conn)
-        await load_demo_channels(conn)
+        foreign = sorted({r.code.split(".")[0] for r in regions} - {pack.code})
+        if foreign:
+            raise PackError(
+                f"the database serves province {', '.join(foreign)}, not pack {pack.key!r}'s "
+                f"({pack.code}): start Kilas with that pack on it first (it applies the pack)"
+            )
+        await add_heads(conn, pack.demo.heads, anchor=await _newest_demo_complaint(conn))
+        await add_accounts(conn, pack.demo.accounts)
         loader = _Loader(
             conn,
             now=await conn.fetchval("SELECT now()"),
             opd_slugs={r.id: r.slug for r in await reference_db.all_opds(conn)},
-            work_items=await _load_programmes(conn, regions),
+            work_items=await _load_programmes(conn, regions, pack.demo),
         )
         existing = {
             (r["channel"], r["external_ref"]): (r["id"], r["tracking_number"])
@@ -462,7 +520,7 @@ async def load_demo(database_url: str) -> int:
             )
         }
         created = 0
-        for plan in _plans(regions):
+        for plan in _plans(regions, locale):
             # Known ones are skipped without a round trip, which keeps a second load instant.
             key = (plan.submission.channel, plan.submission.external_ref)
             if key in existing:

@@ -1,7 +1,6 @@
 """Settings, read once from the environment (and `.env` if present), with defaults that run
 locally: an embedded PostgreSQL in `.kilas/` and the in-memory event bus."""
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
@@ -13,6 +12,7 @@ from starlette.config import Config
 
 from kilas.db.duplicates import Search
 from kilas.domain.sla import SlaRules
+from kilas.packs import DEFAULT_PACK, Pack, PackError, load_pack
 
 if TYPE_CHECKING:
     from kilas.guard.validation import QueryLimits
@@ -148,6 +148,13 @@ class Settings:
         "External PostgreSQL (disables the embedded one)",
         flag="--database-url",
         parse=_text_or_none,
+    )
+    pack: str = setting(
+        DEFAULT_PACK,
+        "KILAS_PACK",
+        "Province pack: a built-in one (`jateng`, `sumut`) or a pack folder's path; a database "
+        "serves the province of the pack first applied to it",
+        flag="--pack",
     )
     broadcast_url: str = setting(
         "memory://",
@@ -404,12 +411,12 @@ class Settings:
         "HMAC secret of the generic intake (SMS gateways, hotline, SP4N-LAPOR!), beside a "
         "PARTNER key",
     )
-    intake_default_region: str = setting(
-        "33.74",
+    intake_default_region: str | None = setting(
+        None,
         "KILAS_INTAKE_DEFAULT_REGION",
         "Region of a channel complaint that names none and has no location",
-        valid=lambda code: re.fullmatch(r"33\.[0-9]{2}", code) is not None,
-        problem="must be a region code such as 33.74",
+        shown="the pack's (jateng: 33.74)",
+        parse=_text_or_none,
     )
     inbox_poll_interval: float = setting(
         1.0,
@@ -565,6 +572,16 @@ class Settings:
         known = {f.name for f in fields(cls)}
         return cls(**{**values, **{k: v for k, v in overrides.items() if k in known}})
 
+    @property
+    def province(self) -> Pack:
+        """The province pack (read once per process)."""
+        return load_pack(self.pack)
+
+    @property
+    def default_region(self) -> str:
+        """Where intake files a complaint that names no place and shares no location."""
+        return self.intake_default_region or self.province.default_region
+
     def check(self) -> None:
         for f in fields(self):
             declared: Declared = f.metadata["setting"]
@@ -574,6 +591,17 @@ class Settings:
                 raise ValueError(f"{declared.env} {declared.problem} (got {got})")
         # What one setting cannot say alone.
         self._check_secrets()
+        try:
+            province = self.province
+        except PackError as exc:
+            raise ValueError(f"KILAS_PACK: {exc}") from None
+        if self.intake_default_region is not None and not province.region(
+            self.intake_default_region
+        ):
+            raise ValueError(
+                f"KILAS_INTAKE_DEFAULT_REGION must be a region of the pack {province.key!r}, "
+                f"such as {province.default_region} (got {self.intake_default_region})"
+            )
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise ValueError("KILAS_DEFAULT_PAGE_SIZE must be between 1 and KILAS_MAX_PAGE_SIZE")
         if not 1 <= self.db_pool_min <= self.db_pool_max:

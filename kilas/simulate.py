@@ -24,6 +24,7 @@ from kilas._simulator import (
     SimulationStopped,
     Simulator,
 )
+from kilas.packs import Pack
 
 __all__ = [
     "DEFAULT_CHANNEL_SHARE",
@@ -57,11 +58,13 @@ async def simulate(
     unreachable: str | None = None,
     channel_share: float = DEFAULT_CHANNEL_SHARE,
     channel_secrets: ChannelSecrets | None = None,
+    pack: Pack | None = None,
 ) -> Report:
     """Run a simulation to its end (or until cancelled); the report says what it wrote.
     `unreachable` is said once if the server does not answer at first (what to do about it).
     `channel_share` of the new complaints are platform messages, signed with `channel_secrets`
-    (by default the development secret a server in development checks)."""
+    (by default the development secret a server in development checks). The place names,
+    reporters and accounts are `pack`'s demo (by default Central Java's)."""
     async with client() as http:
         receivers = None
         if channel_share > 0:
@@ -73,6 +76,7 @@ async def simulate(
             verbose=verbose,
             channels=receivers,
             channel_share=channel_share,
+            pack=pack,
         )
         started = time.monotonic()
         try:

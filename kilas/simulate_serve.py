@@ -3,6 +3,7 @@
 import asyncio
 import logging
 
+from kilas.packs import Pack
 from kilas.simulate import DEFAULT_RATE, ChannelSecrets, SimulationStopped, simulate
 
 log = logging.getLogger("kilas.simulate")
@@ -21,11 +22,13 @@ class BackgroundSimulation:
         rate: float = DEFAULT_RATE,
         token: str | None = None,
         channel_secrets: ChannelSecrets | None = None,
+        pack: Pack | None = None,
     ) -> None:
         self.url = url
         self.rate = rate
         self._token = token
         self._channel_secrets = channel_secrets
+        self._pack = pack
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -39,7 +42,11 @@ class BackgroundSimulation:
     async def _run(self) -> None:
         try:
             await simulate(
-                self.url, rate=self.rate, token=self._token, channel_secrets=self._channel_secrets
+                self.url,
+                rate=self.rate,
+                token=self._token,
+                channel_secrets=self._channel_secrets,
+                pack=self._pack,
             )
         except SimulationStopped as exc:
             log.error("the simulation stopped: %s", exc)

@@ -186,7 +186,7 @@ async def _visible_request(
 class Open311:
     def __init__(self, settings: Any) -> None:
         self.settings = settings
-        self._regions = RegionCache(settings.intake_default_region)
+        self._regions = RegionCache(settings.default_region, settings.province.aliases)
 
     def routes(self) -> list[Route]:
         get, post = ["GET"], ["POST"]
@@ -206,7 +206,7 @@ class Open311:
             request,
             {
                 "changeset": changeset,
-                "contact": "Pusat komando Provinsi Jawa Tengah, through the Kilas operators",
+                "contact": f"{self.settings.province.command_center}, through the Kilas operators",
                 "key_service": "A PARTNER API key from the command center's ADMIN "
                 "(kilas apikey create --role PARTNER)",
                 "endpoints": [
@@ -326,8 +326,8 @@ class Open311:
         if located.source is RegionSource.DEFAULT:
             raise Refusal(
                 400,
-                "the location is not in Central Java: give lat and long there, or an "
-                "address_string that names its regency or city",
+                f"the location is not in {self.settings.province.name_en}: give lat and long "
+                "there, or an address_string that names its regency or city",
             )
         name = " ".join(
             part

@@ -31,7 +31,7 @@ from kilas.schema.performance import period
 
 # Rows per chunk written to the socket: big enough to send few chunks, small enough to stream.
 CHUNK_ROWS = 500
-_REGION_CODE = re.compile(r"33\.[0-9]{2}")
+_REGION_CODE = re.compile(r"[0-9]{2}\.[0-9]{2}")
 _LOST_PLUS = re.compile(r"([0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?) ([0-9]{2}:?[0-9]{2})$")
 # A cell a spreadsheet would run as a formula (CSV injection); complaint text is citizens' input.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

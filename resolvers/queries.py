@@ -38,6 +38,7 @@ from kilas.schema.ids import (
 from kilas.schema.live import Dashboard
 from kilas.schema.node import Node, PageInfo
 from kilas.schema.programmes import Programme, ProgrammeConnection, ProgrammeEdge, WorkItem
+from kilas.schema.province import Province
 from kilas.schema.reference import Category, Opd, OpdHead, Region, SlaPolicy, SocialAccount
 
 if TYPE_CHECKING:
@@ -162,10 +163,16 @@ async def opd(info: Info, slug: str) -> Opd | None:
     return Opd.from_row(row) if row else None
 
 
-@strawberry.field(description="The 35 regencies and cities of Central Java.")
+@strawberry.field(description="The province's regencies and cities (35 in Central Java).")
 async def regions(info: Info) -> list[Region]:
     async with info.context.pool.acquire() as conn:
         return [Region.from_row(row) for row in await reference_db.all_regions(conn)]
+
+
+@strawberry.field(description="The province this Kilas serves (its province pack).")
+def province(info: Info) -> Province:
+    settings = info.context.settings
+    return Province.of(settings.province, settings.default_region)
 
 
 @strawberry.field
@@ -294,6 +301,7 @@ QUERIES = [
     opd,
     regions,
     region,
+    province,
     categories,
     sla_policies,
     programmes,

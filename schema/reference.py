@@ -20,7 +20,7 @@ from kilas.schema.node import GeoPoint, Node, required
 
 
 @strawberry.type(
-    description="One of the 35 regencies (kabupaten) and cities (kota) of Central Java.",
+    description="A regency (kabupaten) or city (kota) of the province (35 in Central Java).",
     directives=BY_CODE,
 )
 class Region(Node):
@@ -31,6 +31,10 @@ class Region(Node):
         return found
 
     code: str = strawberry.field(description="Kemendagri code, e.g. 33.74 for Kota Semarang.")
+    bps_code: str | None = strawberry.field(
+        description="Statistics Indonesia's (BPS) code, e.g. 3374; for some provinces not "
+        "Kemendagri's code without its dot (North Sumatra's 12.04 is BPS 1201)."
+    )
     name: str
     type: RegionType
     seat: str = strawberry.field(description="The seat (ibu kota) of the regency or city.")
@@ -41,6 +45,7 @@ class Region(Node):
         return cls(
             id=strawberry.ID(to_global_id("Region", row.code)),
             code=row.code,
+            bps_code=row.bps_code,
             name=row.name,
             type=RegionType(row.type),
             seat=row.seat,

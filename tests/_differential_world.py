@@ -28,6 +28,7 @@ from kilas.domain.clock import ManualClock
 from kilas.live.bus import EventBus
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
+from kilas.packs import DEFAULT_PACK, load_pack
 from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.schema.ids import to_global_id, wib
@@ -164,7 +165,7 @@ class World:
 
 async def open_world(runner: asyncio.Runner, url: str) -> World:
     """The demo data and the edge cases in the database at `url`, the clock fixed just after."""
-    await load_demo(url)
+    await load_demo(url, load_pack(DEFAULT_PACK))
     pool = await create_pool(url, min_size=1, max_size=10)
     async with pool.acquire() as conn:
         now: datetime = await conn.fetchval("SELECT date_trunc('second', now())")

@@ -21,6 +21,7 @@ from kilas.compiler.run import FAILED
 from kilas.db.pool import create_pool
 from kilas.demo import load_demo
 from kilas.domain.clock import ManualClock
+from kilas.packs import DEFAULT_PACK, load_pack
 from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.schema.ids import to_global_id
@@ -70,7 +71,7 @@ class World:
 
 @pytest.fixture
 async def world(pg_url: str, database_url: str) -> AsyncIterator[World]:
-    await load_demo(database_url)
+    await load_demo(database_url, load_pack(DEFAULT_PACK))
     name = urlsplit(database_url).path.lstrip("/")
     twin = f"{name}_twin"
     admin = await asyncpg.connect(pg_url)

@@ -8,6 +8,7 @@ from kilas.db.channel_accounts import KnownAccountRow
 from kilas.db.reference import RegionRow
 from kilas.intake.regions import RegionFinder, RegionSource, distance_km
 from kilas.intake.routing import Reason, Route, decide
+from kilas.packs import DEFAULT_PACK, load_pack
 
 
 def regions() -> list[RegionRow]:
@@ -25,7 +26,8 @@ def regions() -> list[RegionRow]:
     return [RegionRow(*row) for row in rows]
 
 
-FINDER = RegionFinder(regions(), "33.74")
+# "Solo" is Surakarta by Central Java's pack.
+FINDER = RegionFinder(regions(), "33.74", load_pack(DEFAULT_PACK).aliases)
 
 
 @pytest.mark.parametrize(

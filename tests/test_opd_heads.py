@@ -11,7 +11,6 @@ from typing import Any
 import asyncpg
 import pytest
 
-from kilas._demo_heads import HEADS, SUCCESSION, load_demo_heads
 from kilas.auth.caller import Caller, Role
 from kilas.compiler import FALLBACKS, response_text
 from kilas.compiler.run import FAILED
@@ -25,6 +24,8 @@ from kilas.domain.clock import ManualClock
 from kilas.domain.errors import DomainError
 from kilas.domain.lifecycle import Channel
 from kilas.domain.sla import SlaRules
+from kilas.packs import DEFAULT_PACK, load_pack
+from kilas.packs.apply import add_heads
 from kilas.resolvers.context import Context
 from kilas.schema import build_schema
 from kilas.schema.ids import WIB, to_global_id
@@ -51,6 +52,11 @@ mutation Update($input: UpdateOpdInput!) {
   updateOpd(input: $input) { opd { head { name title } } errors { code field } }
 }
 """
+JATENG = load_pack(DEFAULT_PACK)
+assert JATENG.demo is not None
+HEADS = sorted({term.opd for term in JATENG.demo.heads})
+# The demo's one change of head: an acting head (Plt.) within the demo's weeks.
+(CHANGED,) = {term.opd for term in JATENG.demo.heads if term.days_before is not None}
 
 
 async def appoint(url: str, **fields: Any) -> dict[str, Any]:
@@ -504,12 +510,12 @@ async def test_the_migration_makes_each_recorded_head_a_term_from_the_opd_s_regi
 async def test_the_demo_has_a_head_for_every_opd_with_a_verified_account_and_one_change(
     database_url: str, pool: asyncpg.Pool
 ) -> None:
-    await load_demo(database_url)
+    await load_demo(database_url, load_pack(DEFAULT_PACK))
     async with pool.acquire() as conn:
         opds = {row["id"]: row["slug"] for row in await conn.fetch("SELECT id, slug FROM opds")}
         now = await conn.fetchval("SELECT now()")
         in_office = await heads_db.heads_in_office(conn, list(opds), now)
-        assert sorted(opds[h.opd_id] for h in in_office) == sorted(opds.values()) == sorted(HEADS)
+        assert sorted(opds[h.opd_id] for h in in_office) == sorted(opds.values()) == HEADS
         accounts = await heads_db.accounts_by_head_ids(conn, [h.id for h in in_office])
         verified = {a.head_id for a in accounts if a.verified and a.platform in ("X", "INSTAGRAM")}
         assert verified == {h.id for h in in_office}
@@ -517,22 +523,22 @@ async def test_the_demo_has_a_head_for_every_opd_with_a_verified_account_and_one
         terms = await heads_db.heads_by_opd_ids(conn, list(opds))
         changed = [slug for slug in opds.values()
                    if sum(opds[t.opd_id] == slug for t in terms) > 1]  # fmt: skip
-        assert changed == [SUCCESSION[0]]
-        new, old = [t for t in terms if opds[t.opd_id] == SUCCESSION[0]]
+        assert changed == [CHANGED]
+        new, old = [t for t in terms if opds[t.opd_id] == CHANGED]
         assert old.term_end == new.term_start and new.term_end is None
         assert new.title is not None and new.title.startswith("Plt.")
         # The change falls within the demo's weeks, with complaints of that OPD on both sides.
         first, last = await conn.fetchrow(
             "SELECT min(assigned_at), max(assigned_at) FROM complaints c JOIN opds o "
             "ON o.id = c.opd_id WHERE o.slug = $1 AND external_ref LIKE 'demo-%'",
-            SUCCESSION[0],
+            CHANGED,
         )
         assert first < new.term_start < last
 
         # Loading again appoints nobody.
         before = await conn.fetchval("SELECT count(*) FROM opd_heads")
-        assert await load_demo_heads(conn) == 0
-        await load_demo(database_url)
+        assert await add_heads(conn, JATENG.demo.heads, anchor=None) == 0
+        await load_demo(database_url, load_pack(DEFAULT_PACK))
         assert await conn.fetchval("SELECT count(*) FROM opd_heads") == before
 
 

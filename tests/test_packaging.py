@@ -34,12 +34,17 @@ def test_the_wheel_holds_only_the_kilas_package(tmp_path: Path) -> None:
     assert {t for t in top if not t.endswith(".dist-info")} == {"kilas"}
     for folder in GENERIC - {"app"}:
         assert f"kilas/{folder}/__init__.py" in names
-    for folder in ("channels", "intake", "partners", "compiler"):
+    for folder in ("channels", "intake", "partners", "compiler", "packs"):
         assert f"kilas/{folder}/__init__.py" in names, folder
     assert "kilas/app.py" in names
     assert "kilas/db/migrations/0001_reference.sql" in names
     assert "kilas/web/wall/index.html" in names
     assert "kilas/web/graphiql.html" in names
+    # Every file of the built-in province packs, demo included.
+    packs = Path(__file__).resolve().parent.parent / "packs"
+    for file in packs.rglob("*"):
+        if file.is_file() and file.suffix in (".toml", ".csv", ".json", ".md"):
+            assert f"kilas/packs/{file.relative_to(packs)}" in names, file
 
 
 def test_no_module_of_kilas_imports_a_generic_top_level_name() -> None:

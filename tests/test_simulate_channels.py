@@ -18,12 +18,13 @@ import asyncpg
 import httpx
 import pytest
 
-from kilas._demo_channels import OPD_ACCOUNTS, load_demo_channels
 from kilas._simulate_api import Api
 from kilas._simulate_channels import ChannelSecrets, Receivers, X, deliveries, sign
 from kilas._simulate_messages import Accounts, accounts
 from kilas.channels import Platform, parse_delivery, signatures
 from kilas.db.pool import connect
+from kilas.packs import DEFAULT_PACK, load_pack
+from kilas.packs.apply import add_accounts
 from kilas.settings import DEVELOPMENT_CHANNEL_SECRET, Settings
 from kilas.simulate import Simulator
 from tests._core_helpers import kilas_command, kilas_env
@@ -39,12 +40,14 @@ query Events($after: String) {
 }
 """
 MESSAGING = {"WHATSAPP", "X", "INSTAGRAM", "FACEBOOK"}
+JATENG = load_pack(DEFAULT_PACK)
+assert JATENG.demo is not None
 
 
 async def with_demo_accounts(url: str) -> str:
     conn = await connect(url)
     try:
-        await load_demo_channels(conn)
+        await add_accounts(conn, JATENG.demo.accounts)
     finally:
         await conn.close()
     return url
@@ -114,18 +117,20 @@ async def inbox(database_url: str) -> list[asyncpg.Record]:
 def demo_accounts() -> Accounts:
     """The demo's accounts as the reference query answers them."""
     opds: dict[str, list[dict[str, Any]]] = {}
-    for slug, platform, handle, external_id, verified in OPD_ACCOUNTS:
-        opds.setdefault(slug, []).append(
-            {
-                "platform": platform,
-                "handle": handle,
-                "externalId": external_id,
-                "verified": verified,
-            }
-        )
+    for a in JATENG.demo.accounts:
+        if a.kind == "OPD":
+            opds.setdefault(a.owner, []).append(
+                {
+                    "platform": a.platform,
+                    "handle": a.handle,
+                    "externalId": a.external_id,
+                    "verified": a.verified,
+                }
+            )
     category_opds = {"JALAN": "dpubmck", "TRANSPORTASI": "dishub", "KESEHATAN": "dinkes",
                      "PERUMAHAN": "disperakim", "SOSIAL": "dinsos"}  # fmt: skip
-    return accounts([{"slug": s, "socialAccounts": a} for s, a in opds.items()], category_opds)
+    listed = [{"slug": s, "socialAccounts": a} for s, a in opds.items()]
+    return accounts(listed, category_opds, JATENG.demo.accounts, JATENG.demo.names)
 
 
 def test_every_message_reads_as_its_platform_sends_it_and_carries_its_signature() -> None:

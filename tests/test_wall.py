@@ -17,9 +17,18 @@ from kilas.auth import api_keys
 from kilas.db import api_keys as api_keys_db
 from kilas.db.pool import connect
 from kilas.demo import load_demo
+from kilas.packs import DEFAULT_PACK, load_pack
 from kilas.simulate import simulate
 from tests import ops
-from tests._wall_helpers import Console, chromium, expect, needs_chromium, open_wall, wall
+from tests._wall_helpers import (
+    COLLIDING_NAMES,
+    Console,
+    chromium,
+    expect,
+    needs_chromium,
+    open_wall,
+    wall,
+)
 from tests.wire import RunningServer, free_port, start_server, token
 
 pytestmark = needs_chromium
@@ -56,6 +65,7 @@ async def test_a_change_made_over_http_reaches_the_ticker_and_the_counts_within_
         wall(browser, server.port) as (page, console),
     ):
         assert await page.locator("#map .region").count() == 35
+        await expect(page.locator("#province-name")).to_have_text("Provinsi Jawa Tengah")
         await expect(count_tile(page, "RECEIVED")).to_have_text("0")
 
         started = time.monotonic()
@@ -219,7 +229,7 @@ async def test_the_wall_on_a_laptop_screen_keeps_every_panel(
 
 
 async def test_the_readme_screenshot_shows_a_live_demo(database_url: str, browser: Any) -> None:
-    await load_demo(database_url)
+    await load_demo(database_url, load_pack(DEFAULT_PACK))
     async with (
         start_server(database_url, sla_sweep_interval=0) as server,
         wall(browser, server.port) as (page, console),
@@ -234,3 +244,26 @@ async def test_the_readme_screenshot_shows_a_live_demo(database_url: str, browse
         await page.screenshot(path=str(SCREENSHOT))
         assert await page.locator("#ticker > li").count() <= 40
         assert console.errors == []
+
+
+async def test_north_sumatras_wall_draws_its_own_province(database_url: str, browser: Any) -> None:
+    """`kilas serve --demo --pack sumut`: the wall's title, map, labels and programme are the
+    pack's."""
+    async with start_server(database_url, pack="sumut", sla_sweep_interval=0) as server:
+        await load_demo(database_url, load_pack("sumut"))
+        async with wall(browser, server.port) as (page, console):
+            await expect(page.locator("#province-name")).to_have_text("Provinsi Sumatera Utara")
+            await expect(page.locator("#scope")).to_have_text("Seluruh Sumatera Utara")
+            assert "Sumatera Utara" in await page.title()
+            assert await page.locator("#map .region").count() == 33
+            assert await page.locator('#map .region[data-code="12.71"]').count() == 1
+            assert await page.locator("#map path.outline").count() == 1
+            labels = await page.locator("#map .sea").all_text_contents()
+            assert labels == ["SELAT MALAKA", "SAMUDRA HINDIA"]
+            await expect(page.locator("#programme-title")).to_have_text(
+                "Pemeliharaan Jalan Provinsi 2026"
+            )
+            await expect(page.locator("#programme .work-items li")).to_have_count(10)
+            await expect(page.locator("#map g.work-items .work-item")).to_have_count(10)
+            assert await page.evaluate(COLLIDING_NAMES) == []
+            assert console.errors == []

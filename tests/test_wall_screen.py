@@ -13,6 +13,7 @@ import pytest
 
 from kilas.db.pool import create_pool
 from kilas.demo import load_demo
+from kilas.packs import DEFAULT_PACK, load_pack
 from kilas.simulate import simulate
 from tests import ops
 from tests._open_alerts_helpers import breached_ago, held_since
@@ -130,7 +131,7 @@ async def test_alerts_arriving_live_and_replayed_after_a_reconnect_stay_newest_f
 async def test_no_text_is_cut_no_map_names_collide_and_every_word_is_indonesian(
     database_url: str, browser: Any, size: tuple[int, int]
 ) -> None:
-    await load_demo(database_url)
+    await load_demo(database_url, load_pack(DEFAULT_PACK))
     async with start_server(database_url, sla_sweep_interval=0) as server:
         await server.app.state.kilas.sweeper.sweep()
         await simulate(server.http_url, rate=1200, seed=5, count=25, token=token("OPERATOR"))

@@ -36,6 +36,11 @@ subscription WallLeaderboard {
 export const REFERENCE = `
 query WallReference {
   regions { code name type seat seatLocation { lat lon } }
+  province {
+    name wallTitle wallProgrammeCode
+    mapLabels { name at }
+    outline { lat lon }
+  }
 }`;
 
 export const OPD = `

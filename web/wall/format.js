@@ -19,7 +19,7 @@ export const EVENT = {
   CONFIRMED: "Dikonfirmasi pelapor",
   CLOSED: "Ditutup",
   REJECTED: "Ditolak",
-  WORK_ITEM_LINKED: "Masuk paket Jalan Cantik",
+  WORK_ITEM_LINKED: "Masuk paket pekerjaan jalan",
   SLA_AT_RISK: "SLA hampir habis",
   SLA_BREACHED: "SLA terlampaui",
   ESCALATED: "Eskalasi",

@@ -1,7 +1,7 @@
-// Central Java's 35 regencies and cities, each at its seat's coordinates, coloured and sized by
-// its open backlog; a region flashes when one of its complaints changes and carries a red ring
-// for 15 minutes after one of its deadlines was breached. Jalan Cantik work items are small
-// diamonds. Seats crowd (Kota Pekalongan by Batang, Kota Surakarta between Karanganyar and
+// The province's regencies and cities (Central Java's 35, North Sumatra's 33: the pack's), each
+// at its seat's coordinates over the province's outline, coloured and sized by its open backlog; a region flashes when one of its complaints changes and carries a red ring
+// for 15 minutes after one of its deadlines was breached. The road programme's work items are
+// small diamonds. Seats crowd (Kota Pekalongan by Batang, Kota Surakarta between Karanganyar and
 // Sukoharjo): each name takes the first place around its dot that covers no other name, dot
 // or the legend, farther out with a leader line when none near is free.
 
@@ -21,13 +21,15 @@ const NEAR = [
 const FAR = [12, 24, 36, 52, 70]; // extra distance, with a leader line
 
 export class RegionMap {
-  constructor(element, regions, { focus = null } = {}) {
+  constructor(element, regions, { focus = null, labels = [], outline = [] } = {}) {
     this.element = element;
     this.focus = focus;
     this.nodes = new Map();
     this.breaches = new Map(); // region code -> time of the last breach alert
-    const lats = regions.map((r) => r.seatLocation.lat);
-    const lons = regions.map((r) => r.seatLocation.lon);
+    // The map spans the seats and the outline (the coast lies beyond the seats).
+    const points = [...regions.map((r) => r.seatLocation), ...outline.flat()];
+    const lats = points.map((p) => p.lat);
+    const lons = points.map((p) => p.lon);
     const [south, north] = [Math.min(...lats), Math.max(...lats)];
     const [west, east] = [Math.min(...lons), Math.max(...lons)];
     // Equirectangular around the province's middle latitude: fine at this size, near the equator.
@@ -39,9 +41,12 @@ export class RegionMap {
       PAD + (north - lat) * this.scale,
     ];
     element.setAttribute("viewBox", `0 0 ${WIDTH} ${this.height}`);
+    const rings = outline.map(
+      (ring) => `M${ring.map((p) => this.project(p).map((v) => v.toFixed(1)).join(",")).join("L")}Z`,
+    );
     element.replaceChildren(
-      svg("text", { class: "sea", x: WIDTH / 2, y: 22 }, "LAUT JAWA"),
-      svg("text", { class: "sea", x: WIDTH / 2, y: this.height - 8 }, "SAMUDRA HINDIA"),
+      ...(rings.length ? [svg("path", { class: "outline", d: rings.join(" ") })] : []),
+      ...labels.map((label) => this.seaLabel(label)),
       (this.itemsLayer = svg("g", { class: "work-items" })),
       (this.regionsLayer = svg("g", { class: "regions" })),
       (this.pulses = svg("g", { class: "pulses" })),
@@ -77,6 +82,15 @@ export class RegionMap {
       this.placeLegend();
       if (this.placeLabels() < 1 || zoom === 1) return;
     }
+  }
+
+  // A sea's or a strait's name at a side or a corner of the map.
+  seaLabel({ name, at }) {
+    const [W, H, side] = [WIDTH, this.height, 20];
+    const x = { EAST: W - side, WEST: side }[at.replace(/^(NORTH|SOUTH)(?=.)/, "")] ?? W / 2;
+    const y = at.startsWith("NORTH") ? 22 : at.startsWith("SOUTH") ? H - 8 : H / 2;
+    const anchor = x === W / 2 ? "middle" : x < W / 2 ? "start" : "end";
+    return svg("text", { class: "sea", x, y, "text-anchor": anchor }, name);
   }
 
   addRegion(region) {
@@ -238,7 +252,7 @@ export class RegionMap {
           height: 9,
           transform: "rotate(45 6.5 4.5)",
         }),
-        svg("text", { class: "legend-value", x: 20, y: 9 }, "paket Jalan Cantik"),
+        svg("text", { class: "legend-value", x: 20, y: 9 }, "paket pekerjaan jalan"),
       ),
     );
   }

@@ -1,4 +1,5 @@
-// The wall's figures: counts by status and channel, the OPD leaderboard, Jalan Cantik's progress.
+// The wall's figures: counts by status and channel, the OPD leaderboard, the road programme's
+// progress (Jalan Cantik's in Central Java).
 
 import { CHANNEL, STATUS, count, h, oneDecimal, percent, regionName, rupiah } from "./format.js";
 
@@ -131,7 +132,7 @@ function shareBar(fraction) {
 
 export function renderProgramme(element, programme, { region = null } = {}) {
   if (!programme) {
-    const note = "Data program Jalan Cantik belum tersedia.";
+    const note = "Data program jalan belum tersedia.";
     element.replaceChildren(h("p", { class: "empty" }, note));
     return;
   }
@@ -176,7 +177,7 @@ export function renderProgramme(element, programme, { region = null } = {}) {
               ),
             ),
           )
-        : h("li", { class: "empty" }, "Tidak ada paket Jalan Cantik di wilayah ini."),
+        : h("li", { class: "empty" }, "Tidak ada paket pekerjaan jalan di wilayah ini."),
     ),
   );
 }

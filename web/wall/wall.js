@@ -12,7 +12,6 @@ import { GraphQLSocket, socketUrl } from "./gqlws.js";
 import { RegionMap } from "./map.js";
 import { Counts, renderLeaderboard, renderProgramme } from "./panels.js";
 
-const PROGRAMME = "JALAN-CANTIK-2026";
 const ALERT_LINES = 25;
 const $ = (selector) => document.querySelector(selector);
 
@@ -91,7 +90,7 @@ async function resolveFilters(regions) {
     if (!wall.opd) problem(`OPD "${slug}" tidak dikenal; menampilkan semua OPD.`);
   }
   const scope = [wall.opd?.shortName, wall.region && regionName(wall.region)].filter(Boolean);
-  $("#scope").textContent = scope.length ? scope.join(" · ") : "Seluruh Jawa Tengah";
+  $("#scope").textContent = scope.length ? scope.join(" · ") : `Seluruh ${wall.province.name}`;
   document.body.classList.toggle("scoped", scope.length > 0);
 }
 
@@ -135,7 +134,9 @@ function showAlert(event, { fresh }) {
 
 async function loadProgramme() {
   try {
-    const data = await http.query(api.PROGRAMME, { code: PROGRAMME });
+    const code = wall.province.wallProgrammeCode;
+    if (!code) return;
+    const data = await http.query(api.PROGRAMME, { code });
     wall.programme = data.programme;
     renderProgramme($("#programme"), data.programme, { region: wall.region?.code });
     if (data.programme) {
@@ -284,13 +285,30 @@ function everySecond() {
   }
 }
 
+// The province this Kilas serves, from its pack: the title, the name, the map's description.
+function showProvince(province, regions) {
+  wall.province = province;
+  $("#wall-title").textContent = province.wallTitle;
+  $("#province-name").textContent = `Provinsi ${province.name}`;
+  document.title = `Kilas · ${province.wallTitle} ${province.name}`;
+  $("#map").setAttribute(
+    "aria-label",
+    `Peta ${regions.length} kabupaten dan kota ${province.name}`,
+  );
+}
+
 async function main() {
   everySecond();
   setInterval(everySecond, 1000);
   showConnection({ state: "connecting" });
-  const { regions } = await patiently(() => http.query(api.REFERENCE));
+  const { regions, province } = await patiently(() => http.query(api.REFERENCE));
+  showProvince(province, regions);
   await resolveFilters(regions);
-  wall.map = new RegionMap($("#map"), regions, { focus: wall.region?.code });
+  wall.map = new RegionMap($("#map"), regions, {
+    focus: wall.region?.code,
+    labels: province.mapLabels,
+    outline: province.outline,
+  });
   await loadRecent();
   await loadOpenAlerts();
   window.kilasWall = { socket: startLive(), state: wall };
