@@ -13,7 +13,7 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -48,6 +48,9 @@ from kilas.live.dashboard import DashboardData, DashboardScope, compute_dashboar
 from kilas.live.feeds import LiveFeeds
 from kilas.live.hub import EventHub
 from kilas.live.sweeper import SlaSweeper
+from kilas.ops.health import health, ready
+from kilas.ops.metrics import Metrics, metrics_running
+from kilas.ops.requests import Operations
 from kilas.packs import Pack
 from kilas.packs.apply import apply_pack
 from kilas.partners.open311 import Open311
@@ -86,6 +89,8 @@ class State:
     clock: Clock
     cohorts: Cohorts
     inbox: InboxWorker
+    # Set when the instance begins to stop: /ready answers 503 from then on.
+    draining: bool = False
 
 
 class KilasGraphQL(GuardedGraphQL[Context, None]):
@@ -249,6 +254,8 @@ def create_app(
 ) -> Starlette:
     settings.check()
     clock = clock or SystemClock()
+    metrics = Metrics()
+    metrics.watch(lambda: getattr(app.state, "kilas", None))
     limits = settings.query_limits
     rate_limiter = open_rate_limiter(
         settings.rate_limit_url, settings.rate_limit, settings.rate_limit_burst
@@ -389,23 +396,15 @@ def create_app(
                 simulation.start()
                 stack.push_async_callback(simulation.stop)
             # Last: what start-up made lives until shutdown (web/gc_tuning.py).
+            if settings.metrics:
+                hub.lag_observer = metrics.event_lag.observe
+                await stack.enter_async_context(metrics_running(settings, metrics, pool))
+            # SIGTERM: uvicorn stops accepting, closes the sockets with 1012 and gives in-flight
+            # requests KILAS_SHUTDOWN_GRACE seconds; then this runs on.
+            stack.callback(setattr, app.state.kilas, "draining", True)
             stack.enter_context(settled_gc())
             log.info("Kilas is ready (event bus: %s)", bus.kind)
             yield
-
-    async def health(request: Request) -> Response:
-        state: State = request.app.state.kilas
-        async with state.pool.acquire() as conn:
-            await conn.fetchval("SELECT 1")
-        return JSONResponse(
-            {
-                "status": "ok",
-                "bus": state.bus.kind,
-                "subscribers": state.cohorts.subscriber_count,
-                "cohorts": len(state.cohorts),
-                "feedCohorts": state.cohorts.feed_cohorts,
-            }
-        )
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/graphql")
@@ -419,12 +418,13 @@ def create_app(
         [Route("/graphiql/{path:path}", graphql.graphiql.asset)] if settings.graphiql_on else []
     )
     # Route + WebSocketRoute, not Mount: a Mount redirects POST /graphql and refuses the socket.
-    return Starlette(
+    app = Starlette(
         # Each route's access rule (auth.rules.ROUTES), applied by one layer.
         routes=guarded_routes(
             [
                 Route("/", home),
                 Route("/health", health),
+                Route("/ready", ready),
                 Route("/graphql", graphql, methods=["GET", "POST"]),
                 WebSocketRoute("/graphql", graphql),
                 Route("/export/opd-performance.csv", export.opd_performance_csv),
@@ -438,6 +438,13 @@ def create_app(
         ),
         # AuthMiddleware first: what comes after it (limits, routes) knows the caller.
         middleware=[
+            # Outermost: every request's id, log line and metrics, and /metrics itself.
+            Middleware(
+                Operations,
+                metrics=metrics,
+                serve_metrics=settings.metrics_here,
+                metrics_token=settings.metrics_token,
+            ),
             # A query admitted before, answered from its statements with the guards below
             # inlined (compiler/http.py); every other request goes on down.
             Middleware(
@@ -455,3 +462,4 @@ def create_app(
         ],
         lifespan=lifespan,
     )
+    return app

@@ -395,6 +395,7 @@ FIELDS: dict[str, Rule] = dict(
 ROUTES: dict[str, Rule] = {
     "/": OPEN,
     "/health": OPEN,
+    "/ready": OPEN,
     "/graphql": OPEN,
     "/wall": OPEN,
     "/static/wall": OPEN,

@@ -286,14 +286,15 @@ class RawSocketSend:
     application and the server (starlette's WebSocket, the exception and body-size
     middlewares) costs a few microseconds a message, a quarter of a delivery's CPU; a cohort's
     member writes past them. The first of the app's middlewares, so the one that gets the
-    server's `send` itself (starlette's error middleware passes sockets through untouched)."""
+    server's `send` itself (starlette's error middleware passes sockets through untouched),
+    unless a layer before it (ops/requests.py) kept the server's own already."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
+            scope.setdefault(RAW_SEND, send)
         await self.app(scope, receive, send)
 
 

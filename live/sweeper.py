@@ -2,6 +2,7 @@
 even when several instances sweep the same database (see domain.sla.record_next_mark)."""
 
 import logging
+from collections import Counter
 from datetime import datetime
 
 import asyncpg
@@ -36,6 +37,10 @@ class SlaSweeper:
         self.hub = hub
         self.clock = clock
         self.rules = rules
+        # For the operators (ops/metrics.py): passes made, and the events they wrote by type
+        # (at risk, breached, escalated, auto-closed).
+        self.sweeps = 0
+        self.written: Counter[str] = Counter()
         self._periodic = Periodic(
             "kilas-sla-sweeper",
             self._sweep_and_log,
@@ -64,6 +69,7 @@ class SlaSweeper:
                 written += await self._settle(complaint_id, now)
                 after_id = complaint_id
             if len(ids) < BATCH:
+                self.sweeps += 1
                 return written
 
     async def _settle(self, complaint_id: int, now: datetime) -> int:
@@ -79,6 +85,7 @@ class SlaSweeper:
             )
             if outcome.event is None:
                 return written
+            self.written[str(outcome.event.type)] += 1
             written += 1
 
     async def _sweep_and_log(self) -> None:

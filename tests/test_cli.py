@@ -4,6 +4,7 @@ import asyncio
 import shutil
 import signal
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -314,3 +315,22 @@ def test_commands_beside_a_running_serve_say_they_use_its_database_and_leave_it_
         assert server.wait_healthy(timeout=5)["status"] == "ok"
         assert server.stop() in (0, -signal.SIGTERM), server.output()
         assert postmaster is not None and wait_gone(postmaster)
+
+
+def test_a_stopping_instance_says_so_on_ready_while_it_still_serves(data_root: Path) -> None:
+    """SIGTERM with KILAS_SHUTDOWN_DELAY: /ready answers 503 at once, /health and the API still
+    answer until the delay ends, then the instance stops as uvicorn does (the signal's code)."""
+    env = {"KILAS_SHUTDOWN_DELAY": "2"}
+    with Kilas.serve(data_root / "d", free_port(), log=data_root / "d.log", env=env) as kilas:
+        kilas.wait_healthy()
+        assert httpx.get(f"{kilas.base_url}/ready", timeout=5).status_code == 200
+        signalled = time.monotonic()
+        kilas.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        ready = httpx.get(f"{kilas.base_url}/ready", timeout=5)
+        assert ready.status_code == 503 and ready.json()["checks"] == {"instance": "stopping"}
+        assert httpx.get(f"{kilas.base_url}/health", timeout=5).status_code == 200
+        assert kilas.graphql("{ regions { code } }")["data"]["regions"]
+        assert kilas.process.wait(timeout=30) in (0, -signal.SIGTERM), kilas.output()
+        assert time.monotonic() - signalled >= 2
+        assert "stopping in 2 s" in kilas.output()
