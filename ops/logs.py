@@ -18,7 +18,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def extras(record: logging.LogRecord) -> dict[str, Any]:
-    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+    fields = vars(record)
+    keys = fields.keys() - _STANDARD
+    if not keys:
+        return {}
+    # In the order they were given.
+    return {k: v for k, v in fields.items() if k in keys and not k.startswith("_")}
 
 
 class JsonFormatter(logging.Formatter):

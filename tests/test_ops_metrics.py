@@ -118,6 +118,8 @@ async def test_each_metric_moves_when_its_event_happens(server: RunningServer) -
     swept = await scrape(server)
     assert value(swept, "kilas_sla_sweeps_total") >= 1
     assert value(swept, "kilas_sla_events_written_total", type="SLA_BREACHED") == 2
+    # Level 1 follows the breach at once (24 h), level 2 a day later (48 h): two each.
+    assert value(swept, "kilas_sla_events_written_total", type="ESCALATED") == 4
 
     # A delivery waiting in the channel inbox, a partner endpoint behind the log.
     conn = await connect(database_url)
