@@ -89,7 +89,7 @@ class State:
     clock: Clock
     cohorts: Cohorts
     inbox: InboxWorker
-    # Set when the instance begins to stop: /ready answers 503 from then on.
+    # Set when the instance is told to stop (ops/server.py): /ready answers 503 from then on.
     draining: bool = False
 
 
@@ -399,9 +399,6 @@ def create_app(
             if settings.metrics:
                 hub.lag_observer = metrics.event_lag.observe
                 await stack.enter_async_context(metrics_running(settings, metrics, pool))
-            # SIGTERM: uvicorn stops accepting, closes the sockets with 1012 and gives in-flight
-            # requests KILAS_SHUTDOWN_GRACE seconds; then this runs on.
-            stack.callback(setattr, app.state.kilas, "draining", True)
             stack.enter_context(settled_gc())
             log.info("Kilas is ready (event bus: %s)", bus.kind)
             yield

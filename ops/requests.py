@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kilas.auth.caller import CALLER_KEY, Caller
@@ -97,22 +98,24 @@ class Operations:
             kind = "graphql" if graphql else "http"
             label = operation if graphql else _route_label(scope["path"])
             self.metrics.requests.labels(kind, label, outcome).observe(seconds)
-            quiet = scope["path"] in QUIET_PATHS
-            log.log(
-                logging.DEBUG if quiet else logging.INFO,
-                "%s %s %d %.1fms",
-                scope["method"],
-                scope["path"],
-                status,
-                seconds * 1000,
-                extra={
-                    "request_id": request_id,
-                    "operation": operation,
-                    "caller": _caller(scope),
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 1),
-                },
-            )
+            level = logging.DEBUG if scope["path"] in QUIET_PATHS else logging.INFO
+            # The fields are built only for a line that is written (not at KILAS_LOG_LEVEL=warning).
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "%s %s %d %.1fms",
+                    scope["method"],
+                    scope["path"],
+                    status,
+                    seconds * 1000,
+                    extra={
+                        "request_id": request_id,
+                        "operation": operation,
+                        "caller": _caller(scope),
+                        "status": status,
+                        "duration_ms": round(seconds * 1000, 1),
+                    },
+                )
 
     async def _socket(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
@@ -185,23 +188,15 @@ def _capture(into: list[bytes], chunk: bytes) -> None:
         into.append(chunk)
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return None
-
-
 def _bearer(scope: Scope) -> bytes | None:
-    value = _header(scope, b"authorization")
-    if value is None or not value.lower().startswith(b"bearer "):
+    value = Headers(scope=scope).get("authorization", "")
+    if not value.lower().startswith("bearer "):
         return None
-    return value[7:].strip()
+    return value[7:].strip().encode("latin-1")
 
 
 def _request_id(scope: Scope) -> str:
-    given = _header(scope, b"x-request-id")
-    text = given.decode("latin-1") if given else ""
+    text = Headers(scope=scope).get("x-request-id", "")
     request_id = text if REQUEST_ID.fullmatch(text) else secrets.token_hex(8)
     scope.setdefault("state", {})["request_id"] = request_id
     return request_id

@@ -11,7 +11,7 @@ the other (an advisory lock), and a start with the files unchanged costs one rea
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import asyncpg
 
@@ -125,8 +125,9 @@ async def _clear(conn: Connection, pack: Pack, province: str) -> None:
 async def _add(conn: Connection, pack: Pack) -> dict[str, int]:
     """Insert what the database lacks, by each row's natural key."""
     added: dict[str, int] = {}
-    before = await conn.fetchval("SELECT count(*) FROM regions")
-    await conn.executemany(
+    added["regions"] = await _insert_missing(
+        conn,
+        "regions",
         """
         INSERT INTO regions (code, bps_code, name, type, seat, seat_lat, seat_lon)
         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO NOTHING
@@ -136,18 +137,18 @@ async def _add(conn: Connection, pack: Pack) -> dict[str, int]:
             for r in pack.regions
         ],
     )
-    added["regions"] = await conn.fetchval("SELECT count(*) FROM regions") - before
-    before = await conn.fetchval("SELECT count(*) FROM opds")
-    await conn.executemany(
+    added["OPDs"] = await _insert_missing(
+        conn,
+        "opds",
         """
         INSERT INTO opds (slug, short_name, name, kind) VALUES ($1, $2, $3, $4)
         ON CONFLICT (slug) DO NOTHING
         """,
         [(o.slug, o.short_name, o.name, o.kind) for o in pack.opds],
     )
-    added["OPDs"] = await conn.fetchval("SELECT count(*) FROM opds") - before
-    before = await conn.fetchval("SELECT count(*) FROM categories")
-    await conn.executemany(
+    added["categories"] = await _insert_missing(
+        conn,
+        "categories",
         """
         INSERT INTO categories (code, name, name_en, default_opd_id)
         SELECT $1, $2, $3, id FROM opds WHERE slug = $4
@@ -155,7 +156,6 @@ async def _add(conn: Connection, pack: Pack) -> dict[str, int]:
         """,
         [(c.code, c.name, c.name_en, c.default_opd) for c in pack.categories],
     )
-    added["categories"] = await conn.fetchval("SELECT count(*) FROM categories") - before
     known = {p.effective_from for p in await reference_db.all_sla_policies(conn)}
     policies = [p for p in pack.policies if p.effective_from not in known]
     for p in policies:
@@ -167,6 +167,16 @@ async def _add(conn: Connection, pack: Pack) -> dict[str, int]:
     added["accounts"] = await add_accounts(conn, pack.accounts)
     added["heads"] = await add_heads(conn, pack.heads, anchor=None)
     return added
+
+
+async def _insert_missing(
+    conn: Connection, table: str, sql: str, rows: list[tuple[object, ...]]
+) -> int:
+    """Run an `ON CONFLICT DO NOTHING` insert for every row; return how many rows it added."""
+    before: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
+    await conn.executemany(sql, rows)
+    after: int = await conn.fetchval(f"SELECT count(*) FROM {table}")
+    return after - before
 
 
 async def add_accounts(conn: Connection, accounts: tuple[Account, ...]) -> int:
@@ -225,7 +235,7 @@ async def add_heads(conn: Connection, terms: tuple[HeadTerm, ...], anchor: datet
                 else:
                     assert term.days_before is not None
                     base = (anchor or now).astimezone(WIB).date()
-                    start = _morning(date.fromordinal(base.toordinal() - term.days_before))
+                    start = _morning(base - timedelta(days=term.days_before))
                 await appoint(
                     conn,
                     opd_id,

@@ -3,9 +3,11 @@ that is always stopped (with its embedded PostgreSQL) when the test ends."""
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -144,3 +146,15 @@ class Kilas:
                     f"kilas did not stop within {timeout} s of {signal.Signals(sig).name}"
                 ) from None
         return self.process.returncode
+
+
+@contextlib.contextmanager
+def traversable_dir(prefix: str) -> Iterator[Path]:
+    """A directory for data directories that the embedded server's system user can traverse (it
+    runs postgres as its own user when we are root), removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

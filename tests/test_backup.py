@@ -2,9 +2,7 @@
 PostgreSQL in each data directory, and a real `kilas serve` taking complaints during a backup."""
 
 import asyncio
-import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +14,7 @@ import pytest
 
 from kilas.db.embedded import EmbeddedPostgres
 from kilas.db.pool import connect
-from tests._core_helpers import Kilas, run
+from tests._core_helpers import Kilas, run, traversable_dir
 from tests.wire import free_port
 
 SUBMIT = """
@@ -104,14 +102,8 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 @pytest.fixture(scope="module")
 def data_root() -> Iterator[Path]:
-    """A directory the embedded server's system user can traverse (it runs postgres as its own
-    user when we are root)."""
-    root = Path(tempfile.mkdtemp(prefix="kilas-backup-", dir="/tmp"))
-    root.chmod(0o755)
-    try:
+    with traversable_dir("kilas-backup-") as root:
         yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

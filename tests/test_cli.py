@@ -1,9 +1,7 @@
 """The `kilas` command as a user runs it: real processes, real signals, a real embedded server."""
 
 import asyncio
-import shutil
 import signal
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from tests._core_helpers import (
     postmaster_pid,
     process_gone,
     run,
+    traversable_dir,
     wait_gone,
 )
 from tests.wire import free_port
@@ -35,14 +34,8 @@ TRACK = "query($n: String!) { complaint(trackingNumber: $n) { status text region
 
 @pytest.fixture
 def data_root() -> Iterator[Path]:
-    """A directory the embedded server's system user can traverse (it runs postgres as its own
-    user when we are root)."""
-    root = Path(tempfile.mkdtemp(prefix="kilas-cli-", dir="/tmp"))
-    root.chmod(0o755)
-    try:
+    with traversable_dir("kilas-cli-") as root:
         yield root
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_help_lists_every_command(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kilas.packs import DEFAULT_PACK, PackError, built_in, load_pack
+from kilas.packs import DEFAULT_PACK, PackError, built_in, load_pack, model
 from kilas.packs.model import Pack, read_pack
+from kilas.schema.enums import OpdKind, ProgrammeStatus, RegionType, SocialPlatform
+from kilas.schema.province import MapPlace
 from kilas.settings import Settings
 
 PACKS = Path(__file__).resolve().parent.parent / "packs"
@@ -150,3 +152,13 @@ def test_the_digest_follows_what_a_start_applies_not_the_demo_or_the_readme(
     assert read_pack(folder).digest == before
     _edit(folder / "opds.csv", "Dinas Kesehatan", "Dinas Kesehatan Provinsi")
     assert read_pack(folder).digest != before
+
+
+def test_a_packs_allowed_values_are_the_schemas() -> None:
+    """packs/model.py reads files below the schema, so it keeps its own lists; they stay the
+    GraphQL enums' values."""
+    assert model.REGION_TYPES == tuple(e.value for e in RegionType)
+    assert model.OPD_KINDS == tuple(e.value for e in OpdKind)
+    assert model.PLATFORMS == tuple(e.value for e in SocialPlatform)
+    assert model.PROGRAMME_STATUSES == tuple(e.value for e in ProgrammeStatus)
+    assert model.PLACES == tuple(e.value for e in MapPlace)
